@@ -1,0 +1,92 @@
+import CLua
+import CLuaBridge
+
+/// A Swift function callable from Lua.
+///
+/// The body receives the call's arguments and returns its results. An error it throws becomes a
+/// Lua error raised at the calling line, catchable with `pcall`: a `LuaRaisableError` becomes
+/// its table (with `__tostring` giving its description), any other error its description.
+public final class LuaFunction {
+    public typealias Body = (inout LuaCall) throws -> [LuaValue]
+
+    let name: String
+    let body: Body
+
+    public init(name: String, _ body: @escaping Body) {
+        self.name = name
+        self.body = body
+    }
+
+    /// Runs the body for a call from Lua. Returns the number of results pushed, or one of the
+    /// RB_CALL_* codes for the trampoline.
+    func invoke(_ state: OpaquePointer) -> Int32 {
+        var call = LuaCall(state: state, functionName: name)
+        let writer = LuaStackWriter(state: state)
+        do {
+            let results = try body(&call)
+            guard lua_checkstack(state, Int32(clamping: results.count + 3)) != 0 else { return RB_CALL_NOSTACK }
+            let base = lua_gettop(state)
+            for result in results where !writer.push(result) {
+                lua_settop(state, base)
+                writer.pushString("\(name): a result could not be passed to Lua (nested too deeply)")
+                return RB_CALL_ERROR
+            }
+            return Int32(results.count)
+        } catch {
+            guard lua_checkstack(state, 4) != 0 else { return RB_CALL_NOSTACK }
+            if let raisable = error as? LuaRaisableError, writer.push(raisable.luaErrorValue) {
+                if lua_type(state, -1) == LUA_TTABLE {
+                    writer.pushString(raisable.luaErrorDescription)
+                    rb_set_error_description(state)
+                }
+            } else {
+                writer.pushString(String(describing: error))
+            }
+            return RB_CALL_ERROR
+        }
+    }
+}
+
+/// An error that reaches Lua as a value (usually a table) rather than as a message string.
+public protocol LuaRaisableError: Error {
+    /// The value `pcall` returns as the error.
+    var luaErrorValue: LuaValue { get }
+    /// What `tostring` of that value says.
+    var luaErrorDescription: String { get }
+}
+
+/// The arguments of one call from Lua into Swift. Valid only during that call.
+public struct LuaCall {
+    let state: OpaquePointer
+    public let functionName: String
+
+    init(state: OpaquePointer, functionName: String) {
+        self.state = state
+        self.functionName = functionName
+    }
+
+    /// How many arguments the call passed.
+    public var argumentCount: Int { Int(lua_gettop(state)) }
+
+    /// The Lua type name of argument `position` (1-based); "no value" past the last one.
+    public func typeName(at position: Int) -> String {
+        let type = lua_type(state, Int32(position))
+        return type == LUA_TNONE ? "no value" : String(cString: lua_typename(state, type))
+    }
+
+    /// Argument `position` (1-based) converted to a `LuaValue`; `.nil` when absent.
+    /// Errors name the argument (`root`, or "argument #N") and the path inside it.
+    public func value(at position: Int, named root: String? = nil) throws(LuaConversionError) -> LuaValue {
+        var reader = LuaStackReader(state: state, root: root ?? "argument #\(position)")
+        return try reader.read(at: Int32(position))
+    }
+
+    /// All arguments converted.
+    public func values() throws(LuaConversionError) -> [LuaValue] {
+        var values: [LuaValue] = []
+        for position in 0..<argumentCount {
+            values.append(try value(at: position + 1))
+        }
+        return values
+    }
+}

@@ -1,0 +1,302 @@
+import CLua
+import CLuaBridge
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One Lua 5.4 VM with runbook's sandbox and limits. Knows nothing about DevRev.
+///
+/// A `LuaRuntime` is confined to the thread that created it (Lua states are single-threaded);
+/// run it on a thread of its own with `LuaThread`. Every Lua call that can raise runs in
+/// protected mode, and Swift functions reach Lua through a C trampoline, so no Lua error ever
+/// unwinds through a Swift frame.
+public final class LuaRuntime {
+    let state: OpaquePointer
+    private let vm: UnsafeMutablePointer<rb_vm>
+    private let options: LuaRuntimeOptions
+    private let output: ((UnsafeRawBufferPointer) -> Void)?
+
+    /// Creates a VM with the sandboxed standard library.
+    /// - Parameter output: receives what `print` writes; nil writes to standard output.
+    public init(options: LuaRuntimeOptions = LuaRuntimeOptions(), output: ((UnsafeRawBufferPointer) -> Void)? = nil)
+        throws(LuaScriptError)
+    {
+        self.options = options
+        self.output = output
+        vm = .allocate(capacity: 1)
+        vm.initialize(to: rb_vm())
+        guard let state = rb_newstate(vm) else {
+            vm.deallocate()
+            throw LuaScriptError(kind: .memoryLimit, message: "cannot create a Lua state: out of memory")
+        }
+        self.state = state
+
+        vm.pointee.dispatch = { _, state, function in
+            guard let state, let function else { return RB_CALL_NOSTACK }
+            return Unmanaged<LuaFunction>.fromOpaque(function).takeUnretainedValue().invoke(state)
+        }
+        vm.pointee.release = { function in
+            guard let function else { return }
+            Unmanaged<LuaFunction>.fromOpaque(function).release()
+        }
+        if output != nil {
+            vm.pointee.output = { host, bytes, length in
+                guard let host else { return }
+                let runtime = Unmanaged<LuaRuntime>.fromOpaque(host).takeUnretainedValue()
+                runtime.output?(UnsafeRawBufferPointer(start: bytes, count: length))
+            }
+        }
+        vm.pointee.host = Unmanaged.passUnretained(self).toOpaque()
+
+        Self.copy(options.timeoutMessage ?? Self.defaultTimeoutMessage(options.timeout), into: &vm.pointee.timeout_text)
+        Self.copy(
+            options.memoryLimitMessage ?? Self.defaultMemoryMessage(options.memoryLimit), into: &vm.pointee.memory_text)
+
+        if rb_cpcall(state, rb_open_sandbox, nil, 0) != LUA_OK {
+            let message = LuaStackReader(state: state, root: "error").messageOnTop()
+            lua_close(state)
+            vm.deallocate()
+            throw LuaScriptError(kind: .runtime, message: "cannot open the Lua libraries: \(message)")
+        }
+        for name in options.hiddenEnvironmentVariables {
+            rb_hide_environment_variable(state, name)
+        }
+        setSearchPaths(options.searchPaths)
+        if let limit = options.memoryLimit, limit > 0 {
+            vm.pointee.cap = limit
+            vm.pointee.ceiling = limit + max(limit / 8, 1 << 20)
+        }
+    }
+
+    deinit {
+        lua_close(state)
+        vm.deinitialize(count: 1)
+        vm.deallocate()
+    }
+
+    // MARK: registering Swift code
+
+    /// Makes `module` available to scripts: as a global (when `isGlobal`) and through `require`.
+    public func register(_ module: LuaModule) {
+        let writer = LuaStackWriter(state: state)
+        precondition(lua_checkstack(state, 8) != 0, "Lua stack exhausted while registering \(module.name)")
+        lua_createtable(state, 0, Int32(clamping: module.functions.count + module.values.count))
+        for function in module.functions {
+            writer.pushString(function.name)
+            rb_push_swift_function(state, Unmanaged.passRetained(function).toOpaque())
+            lua_rawset(state, -3)
+        }
+        for (key, value) in module.values {
+            writer.pushString(key)
+            if writer.push(value) {
+                lua_rawset(state, -3)
+            } else {
+                rb_pop(state, 1)
+            }
+        }
+        rb_install_module(state, module.name, module.isGlobal ? 1 : 0)
+    }
+
+    // MARK: running code
+
+    /// Compiles a chunk without running it; throws its syntax error.
+    public func check(source: [UInt8], chunkName: String) throws(LuaScriptError) {
+        try load(source: source, chunkName: chunkName)
+        rb_pop(state, 1)
+    }
+
+    /// Compiles and runs a chunk with `arguments` (its `...`), returning what it returns.
+    /// The timeout counts from here.
+    @discardableResult
+    public func run(source: [UInt8], chunkName: String, arguments: [LuaValue] = []) throws(LuaScriptError) -> [LuaValue] {
+        let base = lua_gettop(state)
+        defer { lua_settop(state, base) }
+        try load(source: source, chunkName: chunkName)
+        guard lua_checkstack(state, Int32(clamping: arguments.count + 4)) != 0 else {
+            throw LuaScriptError(kind: .runtime, message: "\(chunkName): too many arguments")
+        }
+        let writer = LuaStackWriter(state: state)
+        for argument in arguments where !writer.push(argument) {
+            throw LuaScriptError(kind: .runtime, message: "\(chunkName): an argument is nested too deeply")
+        }
+        if let timeout = options.timeout {
+            vm.pointee.deadline_ns = rb_monotonic_ns() &+ timeout.nanosecondsClamped
+        }
+        let status = rb_pcall_script(state, Int32(arguments.count), LUA_MULTRET)
+        guard status == LUA_OK else { throw scriptError(status: status) }
+        var results: [LuaValue] = []
+        let top = lua_gettop(state)
+        if top > base {
+            for index in (base + 1)...top {
+                var reader = LuaStackReader(state: state, root: "result #\(index - base)")
+                do {
+                    results.append(try reader.read(at: index))
+                } catch {
+                    throw LuaScriptError(kind: .runtime, message: "\(chunkName): \(error)")
+                }
+            }
+        }
+        return results
+    }
+
+    /// Runs the Lua file at `path`; `require` searches its directory first, then `searchPaths`.
+    @discardableResult
+    public func run(file path: String, arguments: [LuaValue] = []) throws(LuaScriptError) -> [LuaValue] {
+        let source = try Self.read(file: path)
+        setSearchPaths([Self.directory(of: path)] + options.searchPaths)
+        return try run(source: source, chunkName: path, arguments: arguments)
+    }
+
+    /// Reads a script file, with an error that names it.
+    public static func read(file path: String) throws(LuaScriptError) -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+            if count < chunk.count {
+                if ferror(file) != 0 {
+                    throw LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+                }
+                return bytes
+            }
+        }
+    }
+
+    // MARK: inspection
+
+    /// Bytes the VM holds now.
+    public var memoryInUse: Int { vm.pointee.used }
+    /// The most bytes the VM has held at once.
+    public var peakMemory: Int { vm.pointee.peak }
+    /// Entries in the Lua registry (for leak checks).
+    public var registrySize: Int { Int(rb_registry_size(state)) }
+
+    /// Runs a full garbage collection.
+    public func collectGarbage() {
+        rb_gc_collect(state)
+    }
+
+    // MARK: internals
+
+    private func setSearchPaths(_ directories: [String]) {
+        rb_set_search_path(state, directories.filter { !$0.isEmpty && !$0.contains(";") }.joined(separator: ";"))
+    }
+
+    private func load(source: [UInt8], chunkName: String) throws(LuaScriptError) {
+        let status = source.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                rb_load_text(state, chars.baseAddress, chars.count, "@" + chunkName)
+            }
+        }
+        guard status == LUA_OK else {
+            let message = LuaStackReader(state: state, root: "error").messageOnTop()
+            rb_pop(state, 1)
+            throw LuaScriptError(kind: status == LUA_ERRSYNTAX ? .syntax : .runtime, message: message)
+        }
+    }
+
+    private func scriptError(status: Int32) -> LuaScriptError {
+        let kind: LuaScriptError.Kind
+        switch vm.pointee.tripped {
+        case RB_TRIP_TIMEOUT: kind = .timeout
+        case RB_TRIP_MEMORY: kind = .memoryLimit
+        default:
+            switch status {
+            case LUA_ERRERR: kind = .errorHandling
+            default: kind = .runtime
+            }
+        }
+
+        rb_push_last_traceback(state)
+        let traceback = LuaStackReader(state: state, root: "traceback").stringOnTop()
+        rb_pop(state, 1)
+        rb_push_last_where(state)
+        let location = LuaStackReader(state: state, root: "where").stringOnTop() ?? ""
+        rb_pop(state, 1)
+
+        var reader = LuaStackReader(state: state, root: "error")
+        let value = try? reader.read(at: -1)
+        var message: String
+        switch kind {
+        case .timeout, .memoryLimit:
+            let fatal = Self.string(from: &vm.pointee.fatal)
+            message = fatal.isEmpty ? (kind == .timeout ? Self.string(from: &vm.pointee.timeout_text) : Self.string(from: &vm.pointee.memory_text)) : fatal
+        default:
+            if lua_type(state, -1) == LUA_TSTRING {
+                message = reader.stringOnTop() ?? ""
+            } else {
+                rb_push_display_string(state, -1)
+                let display = reader.stringOnTop() ?? "(error object)"
+                rb_pop(state, 1)
+                message = location.isEmpty ? display : "\(location) \(display)"
+            }
+        }
+        rb_pop(state, 1)
+        return LuaScriptError(kind: kind, message: message, value: value, traceback: traceback)
+    }
+
+    private static func defaultTimeoutMessage(_ timeout: Duration?) -> String {
+        guard let timeout else { return "the script ran past its time limit" }
+        return "the script ran past its time limit of \(timeout)"
+    }
+
+    private static func defaultMemoryMessage(_ limit: Int?) -> String {
+        guard let limit else { return "the script ran out of memory" }
+        return "the script used more than its memory limit of \(limit) bytes"
+    }
+
+    private static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+
+    /// Copies text into a fixed C char array, truncated, NUL-terminated.
+    private static func copy<T>(_ text: String, into storage: inout T) {
+        withUnsafeMutableBytes(of: &storage) { raw in
+            let bytes = Array(text.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+    }
+
+    private static func string<T>(from storage: inout T) -> String {
+        withUnsafeBytes(of: &storage) { raw in
+            let end = raw.firstIndex(of: 0) ?? raw.count
+            return String(decoding: raw[..<end], as: UTF8.self)
+        }
+    }
+}
+
+extension LuaStackReader {
+    /// The string on top of the stack, if it is one.
+    func stringOnTop() -> String? {
+        var length = 0
+        guard let pointer = rb_tolstring_raw(state, -1, &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    /// The error on top of the stack as a message.
+    func messageOnTop() -> String {
+        stringOnTop() ?? "(error object is a \(String(cString: luaL_typename_shim(state, -1))) value)"
+    }
+}
+
+private func luaL_typename_shim(_ state: OpaquePointer, _ index: Int32) -> UnsafePointer<CChar> {
+    lua_typename(state, lua_type(state, index))
+}
+
+extension LuaRuntime {
+    /// The embedded Lua's release, e.g. "Lua 5.4".
+    public static var luaVersion: String {
+        "Lua \(LUA_VERSION_NUM / 100).\(LUA_VERSION_NUM % 100)"
+    }
+}

@@ -1,0 +1,139 @@
+import CLua
+import CLuaBridge
+
+/// Reads Lua values from the stack into `LuaValue`s with the conversion rules of DESIGN.md.
+///
+/// Uses only API functions that cannot raise: `lua_type`, `lua_toboolean`, `lua_tointegerx`,
+/// `lua_tonumberx`, `lua_tolstring` on values that already are strings, `lua_next` with keys it
+/// got from `lua_next`, `lua_checkstack`, `lua_topointer`, `lua_touserdata`, `lua_getmetatable`.
+struct LuaStackReader {
+    /// Tables nested deeper than this are refused.
+    static let maximumDepth = 64
+
+    let state: OpaquePointer
+    private var ancestors: Set<UnsafeRawPointer> = []
+    private var components: [LuaValuePath.Component] = []
+    private let root: String
+
+    init(state: OpaquePointer, root: String) {
+        self.state = state
+        self.root = root
+    }
+
+    private func failure(_ problem: String) -> LuaConversionError {
+        LuaConversionError(path: LuaValuePath(root: root, components: components), problem: problem)
+    }
+
+    mutating func read(at index: Int32) throws(LuaConversionError) -> LuaValue {
+        let index = lua_absindex(state, index)
+        switch lua_type(state, index) {
+        case LUA_TNONE, LUA_TNIL:
+            return .nil
+        case LUA_TBOOLEAN:
+            return .boolean(lua_toboolean(state, index) != 0)
+        case LUA_TNUMBER:
+            var isInteger: Int32 = 0
+            let integer = lua_tointegerx(state, index, &isInteger)
+            if isInteger != 0 { return .integer(integer) }
+            let number = lua_tonumberx(state, index, nil)
+            guard number.isFinite else {
+                throw failure("\(number.isNaN ? "NaN" : "an infinite number") is not allowed (JSON has no such number)")
+            }
+            return .number(number)
+        case LUA_TSTRING:
+            var length = 0
+            guard let pointer = rb_tolstring_raw(state, index, &length) else { return .nil }
+            return .string(LuaString(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: length))))
+        case LUA_TLIGHTUSERDATA where lua_touserdata(state, index) == rb_null_sentinel():
+            return .null
+        case LUA_TTABLE:
+            return try readTable(at: index)
+        case let type:
+            throw failure("a \(String(cString: lua_typename(state, type))) value cannot be converted")
+        }
+    }
+
+    private mutating func readTable(at index: Int32) throws(LuaConversionError) -> LuaValue {
+        guard components.count < Self.maximumDepth else {
+            throw failure("tables nested deeper than \(Self.maximumDepth) levels")
+        }
+        guard let identity = lua_topointer(state, index) else { return .emptyTable }
+        guard ancestors.insert(identity).inserted else {
+            throw failure("the table contains itself (a cycle)")
+        }
+        defer { ancestors.remove(identity) }
+        guard lua_checkstack(state, 3) != 0 else { throw failure("the Lua stack is exhausted") }
+
+        var items: [Int64: LuaValue] = [:]
+        var fields: [String: LuaValue] = [:]
+        var firstField: String?
+
+        lua_pushnil(state)
+        while lua_next(state, index) != 0 {
+            // stack: key, value
+            switch lua_type(state, -2) {
+            case LUA_TNUMBER:
+                var isInteger: Int32 = 0
+                let key = lua_tointegerx(state, -2, &isInteger)
+                guard isInteger != 0 else {
+                    let number = lua_tonumberx(state, -2, nil)
+                    rb_pop(state, 2)
+                    throw failure("has the non-integer number key \(number); keys must be strings or array indexes")
+                }
+                components.append(.index(Int(truncatingIfNeeded: key)))
+                let value: LuaValue
+                do { value = try read(at: -1) } catch {
+                    components.removeLast()
+                    rb_pop(state, 2)
+                    throw error
+                }
+                components.removeLast()
+                items[key] = value
+            case LUA_TSTRING:
+                var length = 0
+                let pointer = rb_tolstring_raw(state, -2, &length)
+                let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
+                guard let key = String(validating: bytes, as: UTF8.self) else {
+                    rb_pop(state, 2)
+                    throw failure("has a key that is not valid UTF-8")
+                }
+                components.append(.field(key))
+                let value: LuaValue
+                do { value = try read(at: -1) } catch {
+                    components.removeLast()
+                    rb_pop(state, 2)
+                    throw error
+                }
+                components.removeLast()
+                fields[key] = value
+                if firstField == nil { firstField = key }
+            case let type:
+                let name = String(cString: lua_typename(state, type))
+                rb_pop(state, 2)
+                throw failure("has a key of type \(name); keys must be strings or array indexes")
+            }
+            rb_pop(state, 1)
+        }
+
+        if !items.isEmpty, let field = firstField {
+            let index = items.keys.min() ?? 1
+            throw failure("mixes array items ([\(index)]) and named fields ('\(field)'); use one or the other")
+        }
+        if !fields.isEmpty { return .object(fields) }
+        if items.isEmpty { return rb_has_array_marker(state, index) != 0 ? .array([]) : .emptyTable }
+
+        var array: [LuaValue] = []
+        array.reserveCapacity(items.count)
+        for position in 1...Int64(items.count) {
+            guard let value = items[position] else {
+                let stray = items.keys.filter { $0 < 1 || $0 > Int64(items.count) }.min() ?? position
+                if stray < 1 {
+                    throw failure("has the index [\(stray)]; arrays start at [1]")
+                }
+                throw failure("has a hole at [\(position)]; arrays need every index from 1 to \(items.keys.max() ?? position)")
+            }
+            array.append(value)
+        }
+        return .array(array)
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs work on a thread of its own, outside Swift's cooperative pool.
+///
+/// A Lua VM blocks its thread for as long as a script runs (and, in bindings, while an async
+/// call completes). Doing that on a cooperative-pool thread starves the pool; on a 2-core
+/// machine it deadlocks. Give each run a dedicated thread with a generous stack instead.
+public enum LuaThread {
+    /// Stack size for VM threads: Lua's C-call depth limit (200) times large Swift frames fits easily.
+    public static let defaultStackSize = 16 * 1024 * 1024
+
+    /// Runs `body` on a new thread and returns its result once it finishes.
+    public static func run<Result: Sendable>(
+        stackSize: Int = defaultStackSize, _ body: @escaping @Sendable () -> Result
+    ) async -> Result {
+        await withCheckedContinuation { continuation in
+            start(stackSize: stackSize) { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Runs `body` on a new thread and blocks the calling thread until it finishes.
+    public static func runAndWait<Result: Sendable>(
+        stackSize: Int = defaultStackSize, _ body: @escaping @Sendable () -> Result
+    ) -> Result {
+        let box = ResultBox<Result>()
+        let thread = start(stackSize: stackSize) { box.value = body() }
+        pthread_join(thread, nil)
+        guard let value = box.value else { fatalError("the VM thread ended without a result") }
+        return value
+    }
+
+    @discardableResult
+    private static func start(stackSize: Int, _ body: @escaping @Sendable () -> Void) -> pthread_t {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { context in
+            guard let context else { return nil }
+            let body = Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue()
+            body.run()
+            return nil
+        }, context)
+        guard status == 0 else { fatalError("cannot start a VM thread: error \(status)") }
+        return thread
+    }
+}
+
+private final class ThreadBody: Sendable {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+}
+
+/// Written once by the VM thread before it ends, read after pthread_join.
+private final class ResultBox<Value>: @unchecked Sendable {
+    var value: Value?
+}

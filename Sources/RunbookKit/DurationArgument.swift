@@ -1,0 +1,116 @@
+/// Parses durations as operators write them: `90s`, `5m`, `1h30m`, `250ms`, `1.5s`, or a bare
+/// number of seconds.
+public enum DurationArgument {
+    public struct Invalid: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String {
+            "invalid duration '\(text)': use a number with a unit, e.g. 500ms, 90s, 5m, 1h30m"
+        }
+    }
+
+    public static func parse(_ text: String) throws(Invalid) -> Duration {
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw Invalid(text: text) }
+        if let seconds = Double(trimmed) {
+            guard seconds.isFinite, seconds > 0 else { throw Invalid(text: text) }
+            return .nanoseconds(Int64(seconds * 1e9))
+        }
+        var total: Double = 0
+        var number = ""
+        var unit = ""
+        var parts: [(Double, String)] = []
+        func flush() throws(Invalid) {
+            guard !number.isEmpty, let value = Double(number), !unit.isEmpty else { throw Invalid(text: text) }
+            parts.append((value, unit))
+            number = ""
+            unit = ""
+        }
+        for character in trimmed {
+            if character.isNumber || character == "." {
+                if !unit.isEmpty { try flush() }
+                number.append(character)
+            } else if character.isLetter {
+                unit.append(character)
+            } else {
+                throw Invalid(text: text)
+            }
+        }
+        try flush()
+        for (value, unit) in parts {
+            let scale: Double
+            switch unit {
+            case "ms": scale = 0.001
+            case "s": scale = 1
+            case "m", "min": scale = 60
+            case "h": scale = 3600
+            default: throw Invalid(text: text)
+            }
+            total += value * scale
+        }
+        guard total.isFinite, total > 0, total < 1e9 else { throw Invalid(text: text) }
+        return .nanoseconds(Int64(total * 1e9))
+    }
+}
+
+/// Parses byte sizes: `256M`, `256MiB`, `1G`, `512k`, or a bare number of bytes. Units are binary.
+public enum ByteSizeArgument {
+    public struct Invalid: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String {
+            "invalid size '\(text)': use a number with a unit, e.g. 64M, 512MiB, 1G"
+        }
+    }
+
+    public static func parse(_ text: String) throws(Invalid) -> Int {
+        let trimmed = text.trimmingWhitespace()
+        let digits = trimmed.prefix { $0.isNumber }
+        guard !digits.isEmpty, let value = Int(digits) else { throw Invalid(text: text) }
+        let unit = trimmed.dropFirst(digits.count).lowercased()
+        let scale: Int
+        switch unit {
+        case "", "b": scale = 1
+        case "k", "kb", "kib": scale = 1 << 10
+        case "m", "mb", "mib": scale = 1 << 20
+        case "g", "gb", "gib": scale = 1 << 30
+        default: throw Invalid(text: text)
+        }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
+        guard !overflow, bytes > 0 else { throw Invalid(text: text) }
+        return bytes
+    }
+
+    /// A size as operators read it: `256MiB`, `1.5GiB`, `900KiB`, `12B`.
+    public static func format(_ bytes: Int) -> String {
+        let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (scale, name) in units where bytes >= scale {
+            if bytes % scale == 0 { return "\(bytes / scale)\(name)" }
+            let tenths = (bytes * 10 + scale / 2) / scale
+            return "\(tenths / 10).\(tenths % 10)\(name)"
+        }
+        return "\(bytes)B"
+    }
+}
+
+extension DurationArgument {
+    /// A duration as operators read it: `1s`, `1.5s`, `250ms`, `5m`, `1h30m`.
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if milliseconds % 1000 != 0 {
+            return milliseconds < 1000 ? "\(milliseconds)ms" : "\(Double(milliseconds) / 1000)s"
+        }
+        let total = milliseconds / 1000
+        if total >= 3600, total % 60 == 0 {
+            let minutes = (total % 3600) / 60
+            return minutes == 0 ? "\(total / 3600)h" : "\(total / 3600)h\(minutes)m"
+        }
+        if total >= 60, total % 60 == 0 { return "\(total / 60)m" }
+        return "\(total)s"
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}

@@ -1,0 +1,38 @@
+/// The exit codes of `runbook`, sysexits-based and stable. Documented in `--help` and the README.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    case success = 0
+    case scriptError = 1
+    case usage = 64
+    case dataError = 65
+    case unavailable = 69
+    case temporaryFailure = 75
+    case notAllowed = 77
+    case configuration = 78
+    case timeout = 124
+    case interrupted = 130
+    case terminated = 143
+
+    public var meaning: String {
+        switch self {
+        case .success: "success (dry-run included)"
+        case .scriptError: "the script raised an error it did not catch, or ran past --memory-limit"
+        case .usage: "bad command line"
+        case .dataError: "bad script or data: syntax error, a parameter or a request field failed validation"
+        case .unavailable: "DevRev stayed unavailable after retries (5xx, connection failures)"
+        case .temporaryFailure: "temporary: rate limited past the retry budget, or another run holds the lock"
+        case .notAllowed: "not allowed: 401 or 403"
+        case .configuration: "configuration: no token, unreadable or too-open token file, bad base URL"
+        case .timeout: "the script ran past --timeout"
+        case .interrupted: "stopped by SIGINT"
+        case .terminated: "stopped by SIGTERM"
+        }
+    }
+
+    /// The table printed in `runbook --help`.
+    public static var helpTable: String {
+        allCases.map { status in
+            let code = String(status.rawValue)
+            return "  " + code + String(repeating: " ", count: max(1, 5 - code.count)) + status.meaning
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,26 @@
+import LuaRuntime
+
+/// `runbook check`: compiles scripts without running them.
+public enum ScriptChecker {
+    /// Checks every script; reports each problem on standard error and each success on standard
+    /// output. Returns 0 when all compile, 65 when any does not, 64 when one cannot be read.
+    public static func check(_ paths: [String], output: RunnerOutput = .process) -> ExitStatus {
+        LuaThread.runAndWait {
+            var status = ExitStatus.success
+            for path in paths {
+                do throws(LuaScriptError) {
+                    let source = try LuaRuntime.read(file: path)
+                    let runtime = try LuaRuntime(options: LuaRuntimeOptions(hiddenEnvironmentVariables: SecretEnvironment.names))
+                    try runtime.check(source: source, chunkName: path)
+                    var line = "\(path): ok\n"
+                    line.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }
+                } catch {
+                    output.standardError("\(error.kind == .unreadable ? "runbook: " : "")\(error.message)\n")
+                    let failure = ScriptRunner.exitStatus(for: error)
+                    if status == .success || failure == .usage { status = failure }
+                }
+            }
+            return status
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import RunbookKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a script.",
+        discussion: """
+            The script sees its parameters in runbook.args; print writes to standard output.
+            require searches the script's directory, then the ';'-separated directories of RUNBOOK_PATH.
+
+            Exit codes:
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    @Argument(help: "The Lua script to run.")
+    var script: String
+
+    @Option(name: .customLong("arg"), help: ArgumentHelp("A parameter for the script, as KEY=VALUE (repeatable).", valueName: "KEY=VALUE"))
+    var arguments: [String] = []
+
+    @Option(help: ArgumentHelp("Stop the script after this long, e.g. 90s or 5m (exit 124).", valueName: "DURATION"))
+    var timeout: String?
+
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the script may use, e.g. 64M or 1G.", valueName: "SIZE"))
+    var memoryLimit: String = "256MiB"
+
+    func run() throws {
+        var options = RunOptions(scriptPath: script)
+        do {
+            options.arguments = try arguments.map { text throws(ScriptArgument.Invalid) in try ScriptArgument(parsing: text) }
+            options.timeout = try timeout.map { text throws(DurationArgument.Invalid) in try DurationArgument.parse(text) }
+            options.memoryLimit = try ByteSizeArgument.parse(memoryLimit)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+        options.searchPaths = RunOptions.searchPaths(fromEnvironment: getenv("RUNBOOK_PATH").map { String(cString: $0) })
+        let status = ScriptRunner.run(options, watchdog: true)
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Compile scripts without running them (no network, no execution).",
+        discussion: "Exit 0 when every script compiles, 65 when one has a syntax error, 64 when one cannot be read."
+    )
+
+    @Argument(help: "The Lua scripts to check.")
+    var scripts: [String]
+
+    func validate() throws {
+        if scripts.isEmpty { throw ValidationError("name at least one script") }
+    }
+
+    func run() throws {
+        let status = ScriptChecker.check(scripts)
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print runbook's version and its Lua's.")
+
+    func run() {
+        print(RunbookVersion.description)
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+import RunbookKit
+
+@main
+struct Runbook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runbook",
+        abstract: "Run operators' Lua runbooks against DevRev's incidents API.",
+        discussion: """
+            Exit codes:
+            \(ExitStatus.helpTable)
+            """,
+        version: RunbookVersion.description,
+        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
+    )
+}
