@@ -167,6 +167,31 @@ static int rb_guard(lua_State *L) {
     return rb_guard_k(L, LUA_OK, 0);
 }
 
+/* The message handler given to xpcall, wrapped. When an error comes from the hook, Lua runs
+ * the handler with hooks disabled, so a handler that loops would never stop: once a limit has
+ * tripped, the script's handler is not called at all. */
+static int rb_handler_guard(lua_State *L) {
+    rb_vm *vm = rb_vm_of(L);
+    if (vm->tripped != RB_TRIP_NONE) {
+        if (vm->fatal[0] == '\0') rb_format_fatal(L, vm);
+        lua_pushstring(L, vm->fatal);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall(f, handler, ...) with the handler guarded and the result guarded like pcall. */
+static int rb_xpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, rb_handler_guard, 1);
+    lua_replace(L, 2);
+    return rb_guard(L);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* running scripts                                                                             */
 
@@ -523,7 +548,7 @@ int rb_open_sandbox(lua_State *L) {
         lua_setfield(L, g, removed[i]);
     }
     rb_wrap_field(L, g, "pcall", rb_guard);
-    rb_wrap_field(L, g, "xpcall", rb_guard);
+    rb_wrap_field(L, g, "xpcall", rb_xpcall);
     rb_wrap_field(L, g, "load", rb_load);
     rb_wrap_field(L, g, "setmetatable", rb_setmetatable);
     rb_wrap_field(L, g, "collectgarbage", rb_collectgarbage);

@@ -32,9 +32,7 @@ struct LuaStackReader {
         case LUA_TBOOLEAN:
             return .boolean(lua_toboolean(state, index) != 0)
         case LUA_TNUMBER:
-            var isInteger: Int32 = 0
-            let integer = lua_tointegerx(state, index, &isInteger)
-            if isInteger != 0 { return .integer(integer) }
+            if lua_isinteger(state, index) != 0 { return .integer(lua_tointegerx(state, index, nil)) }
             let number = lua_tonumberx(state, index, nil)
             guard number.isFinite else {
                 throw failure("\(number.isNaN ? "NaN" : "an infinite number") is not allowed (JSON has no such number)")
@@ -73,13 +71,13 @@ struct LuaStackReader {
             // stack: key, value
             switch lua_type(state, -2) {
             case LUA_TNUMBER:
-                var isInteger: Int32 = 0
-                let key = lua_tointegerx(state, -2, &isInteger)
-                guard isInteger != 0 else {
+                // Lua normalizes float keys with integral values to integers.
+                guard lua_isinteger(state, -2) != 0 else {
                     let number = lua_tonumberx(state, -2, nil)
                     rb_pop(state, 2)
                     throw failure("has the non-integer number key \(number); keys must be strings or array indexes")
                 }
+                let key = lua_tointegerx(state, -2, nil)
                 components.append(.index(Int(truncatingIfNeeded: key)))
                 let value: LuaValue
                 do { value = try read(at: -1) } catch {

@@ -60,8 +60,10 @@ extension LuaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
 }
 
 /// A Lua string: bytes, read by length. It may hold NUL bytes and need not be UTF-8.
-public struct LuaString: Sendable, Hashable, CustomStringConvertible {
+public struct LuaString: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
     public var bytes: [UInt8]
+
+    public init(stringLiteral value: String) { self.init(value) }
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
     public init(_ text: String) { self.bytes = Array(text.utf8) }
