@@ -73,6 +73,13 @@ public struct LuaScriptError: Error, Sendable, CustomStringConvertible {
     /// `stack traceback:` and its lines, when the error happened while running.
     public var traceback: String?
 
+    public init(kind: Kind, message: String, value: LuaValue? = nil, traceback: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.value = value
+        self.traceback = traceback
+    }
+
     public var description: String { message }
 }
 

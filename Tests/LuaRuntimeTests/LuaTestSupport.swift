@@ -7,6 +7,8 @@ struct LuaOutcome: Sendable {
     var output = ""
     var memoryInUse = 0
     var registrySize = 0
+    /// Time spent in `run`, measured on the VM thread.
+    var elapsed: Duration = .zero
 
     var firstResult: LuaValue? { results.first }
 }
@@ -26,6 +28,9 @@ enum Lua {
             do throws(LuaScriptError) {
                 let runtime = try LuaRuntime(options: options) { bytes in printed.append(contentsOf: bytes) }
                 for module in modules() { runtime.register(module) }
+                let clock = ContinuousClock()
+                let start = clock.now
+                defer { outcome.elapsed = clock.now - start }
                 outcome.results = try runtime.run(source: Array(source.utf8), chunkName: chunkName)
                 runtime.collectGarbage()
                 outcome.memoryInUse = runtime.memoryInUse

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Runs the built `runbook` executable, as an operator would.
+struct RunbookBinary {
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        var elapsed: Duration
+    }
+
+    /// The executable beside the test bundle (SwiftPM builds both into the same directory),
+    /// or the path in RUNBOOK_BINARY.
+    static var path: String {
+        if let path = ProcessInfo.processInfo.environment["RUNBOOK_BINARY"] { return path }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundle.appendingPathComponent("runbook").path
+    }
+
+    /// The repository root, for the examples.
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Runs the binary and waits for it on a thread of its own, so the test's cooperative-pool
+    /// thread is never blocked.
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try runAndWait(arguments, environment: environment, directory: directory) })
+            }
+        }
+    }
+
+    private static func runAndWait(_ arguments: [String], environment: [String: String], directory: URL?) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "DEVREV_TOKEN")
+        merged.removeValue(forKey: "RUNBOOK_PATH")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.currentDirectoryURL = directory ?? repository
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        let clock = ContinuousClock()
+        let start = clock.now
+        try process.run()
+        // Read both pipes while the process runs so neither can fill up and block it.
+        let outputData = LockedData()
+        let errorData = LockedData()
+        let group = DispatchGroup()
+        for (pipe, sink) in [(output, outputData), (error, errorData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        process.waitUntilExit()
+        group.wait()
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outputData.get(), as: UTF8.self),
+            standardError: String(decoding: errorData.get(), as: UTF8.self),
+            elapsed: clock.now - start
+        )
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data } }
+}
+
+/// A temporary directory with scripts in it, removed when the value goes away.
+final class ScriptDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    @discardableResult
+    func write(_ name: String, _ source: String) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+}
