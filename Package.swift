@@ -8,10 +8,15 @@ let package = Package(
         .executable(name: "runbook", targets: ["runbook"]),
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "RunbookKit", targets: ["RunbookKit"]),
+        .library(name: "DevRevAPI", targets: ["DevRevAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +31,13 @@ let package = Package(
         .target(
             name: "LuaRuntime",
             dependencies: ["CLua", "CLuaBridge"]
+        ),
+        .target(
+            name: "DevRevAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "RunbookKit",
@@ -43,6 +55,16 @@ let package = Package(
             dependencies: [
                 "LuaRuntime",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "DevRevAPITests",
+            dependencies: [
+                "DevRevAPI",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

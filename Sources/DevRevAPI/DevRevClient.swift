@@ -1,0 +1,402 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A client for DevRev's incidents API. Knows nothing about Lua; usable as a library on its own.
+///
+/// One client holds one connection pool: make one per run and call `shutdown()` when done.
+/// Every call is bounded by the configured per-attempt and total timeouts, retried by the rules in
+/// docs/client.md, and fails with a `DevRevError`.
+public final class DevRevClient: Sendable {
+    public let configuration: DevRevConfiguration
+    let http: HTTPClient
+    let logger: Logger
+    let gate = RateLimitGate()
+
+    /// Largest response body accepted.
+    static let maximumBodySize = 32 * 1024 * 1024
+
+    public init(configuration: DevRevConfiguration, logger: Logger = Logger(label: "runbook.devrev")) {
+        self.configuration = configuration
+        self.logger = logger
+        var http = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .nanoseconds(configuration.timeouts.connect.nanoseconds)),
+            connectionPool: .init(idleTimeout: .seconds(60))
+        )
+        http.decompression = .disabled
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+    }
+
+    /// Closes the connection pool. Call once, when the client is no longer needed.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    /// How long calls have waited for DevRev's rate limit so far.
+    public var rateLimitWait: Duration {
+        get async { await gate.waited }
+    }
+
+    // MARK: operations
+
+    public func createIncident(_ request: IncidentsCreateRequest) async throws(DevRevError) -> Incident {
+        let response: IncidentsCreateResponse = try await call(.createIncident, request)
+        return try Self.require(response.incident, operation: .createIncident)
+    }
+
+    public func getIncident(id: String) async throws(DevRevError) -> Incident {
+        let response: IncidentsGetResponse = try await call(.getIncident, IncidentsGetRequest(id: id))
+        return try Self.require(response.incident, operation: .getIncident)
+    }
+
+    public func updateIncident(_ request: IncidentsUpdateRequest) async throws(DevRevError) -> Incident {
+        let response: IncidentsUpdateResponse = try await call(.updateIncident, request)
+        return try Self.require(response.incident, operation: .updateIncident)
+    }
+
+    public func deleteIncident(id: String) async throws(DevRevError) {
+        let _: IncidentsDeleteResponse = try await call(.deleteIncident, IncidentsDeleteRequest(id: id))
+    }
+
+    /// One page of incidents.
+    public func listIncidents(_ request: IncidentsListRequest) async throws(DevRevError) -> IncidentsListResponse {
+        try await call(.listIncidents, request)
+    }
+
+    /// One page of groups.
+    public func groupIncidents(_ request: IncidentsGroupRequest) async throws(DevRevError) -> IncidentsGroupResponse {
+        try await call(.groupIncidents, request)
+    }
+
+    /// Every incident matching `request`, page after page (`next_cursor`), fetched as iterated.
+    public func incidents(matching request: IncidentsListRequest) -> CursorSequence<Incident> {
+        CursorSequence(operation: .listIncidents, startCursor: request.cursor) { cursor throws(DevRevError) in
+            var page = request
+            page.cursor = cursor
+            let response = try await self.listIncidents(page)
+            return (response.incidents ?? [], response.nextCursor)
+        }
+    }
+
+    /// Every group for `request`, page after page.
+    public func incidentGroups(_ request: IncidentsGroupRequest) -> CursorSequence<IncidentsGroup> {
+        CursorSequence(operation: .groupIncidents, startCursor: request.cursor) { cursor throws(DevRevError) in
+            var page = request
+            page.cursor = cursor
+            let response = try await self.groupIncidents(page)
+            return (response.groups ?? [], response.nextCursor)
+        }
+    }
+
+    private static func require(_ incident: Incident?, operation: DevRevOperation) throws(DevRevError) -> Incident {
+        guard let incident else {
+            throw DevRevError(kind: .malformedResponse, operation: operation.name, status: 200, message: "the response has no incident")
+        }
+        return incident
+    }
+
+    // MARK: the wire
+
+    /// Sends `body` to `operation` and decodes the response, with retries.
+    public func call<Body: Encodable, Response: Decodable>(
+        _ operation: DevRevOperation, _ body: Body
+    ) async throws(DevRevError) -> Response {
+        let bytes: [UInt8]
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            bytes = Array(try encoder.encode(body))
+        } catch {
+            throw DevRevError(kind: .invalidRequest, operation: operation.name, message: "cannot encode the request: \(error)")
+        }
+        let exchange = try await send(operation, body: bytes)
+        do {
+            return try JSONDecoder().decode(Response.self, from: Data(exchange.body))
+        } catch {
+            var failure = DevRevError(
+                kind: .malformedResponse, operation: operation.name, status: exchange.status,
+                message: "the response body is not the JSON the schema describes: \(Self.describe(decodingError: error))",
+                attempts: exchange.attempts)
+            failure.requestID = exchange.requestID
+            failure.bodyExcerpt = Self.excerpt(exchange.body, redacting: configuration.token.value)
+            throw failure
+        }
+    }
+
+    /// A successful exchange: status 2xx and the body.
+    public struct Exchange: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public var requestID: String?
+        public var attempts: Int
+    }
+
+    /// Sends raw JSON bytes to `operation`, with retries; returns the 2xx response.
+    public func send(_ operation: DevRevOperation, body: [UInt8]) async throws(DevRevError) -> Exchange {
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.timeouts.total
+        var attempt = 0
+        var lastError: DevRevError?
+        while true {
+            attempt += 1
+            guard await gate.waitForTurn(deadline: deadline) else {
+                throw Self.givingUp(lastError, operation: operation, attempts: attempt - 1, reason: "the rate limit resets after the call's deadline")
+            }
+            let remaining = deadline - clock.now
+            guard remaining > .zero else {
+                throw Self.givingUp(lastError, operation: operation, attempts: attempt - 1, reason: "the call's total deadline passed")
+            }
+            let outcome = await attemptOnce(operation, body: body, attempt: attempt, timeout: min(configuration.timeouts.attempt, remaining))
+            var failure: DevRevError
+            switch outcome {
+            case .success(let exchange):
+                return Exchange(status: exchange.status, body: exchange.body, requestID: exchange.requestID, attempts: attempt)
+            case .failure(let error):
+                failure = error
+            }
+            failure.attempts = attempt
+            lastError = failure
+
+            guard let wait = retryDelay(for: failure, operation: operation, attempt: attempt) else { throw failure }
+            guard attempt < configuration.retry.maxAttempts else { throw failure }
+            guard clock.now + wait < deadline else { throw failure }
+            if failure.status == 429 {
+                await gate.pause(for: wait)
+            } else {
+                logger.debug("retrying", metadata: ["operation": "\(operation)", "attempt": "\(attempt)", "wait": "\(wait)"])
+                try? await clock.sleep(for: wait)
+            }
+        }
+    }
+
+    private static func givingUp(_ last: DevRevError?, operation: DevRevOperation, attempts: Int, reason: String) -> DevRevError {
+        if var last {
+            last.attempts = max(attempts, 1)
+            return last
+        }
+        return DevRevError(kind: .timeout, operation: operation.name, message: reason, attempts: max(attempts, 1))
+    }
+
+    /// How long to wait before retrying after `error`, or nil when it must not be retried.
+    func retryDelay(for error: DevRevError, operation: DevRevOperation, attempt: Int) -> Duration? {
+        let surelyNotSent = error.kind == .connectionRefused || (error.kind == .timeout && error.message.hasPrefix("connect"))
+        switch error.kind {
+        case .http:
+            switch error.status ?? 0 {
+            case 429:
+                if let hint = error.retryAfter { return hint }
+                return backoff(attempt: attempt)
+            case 500:
+                return operation.isIdempotent ? backoff(attempt: attempt) : nil
+            case 502, 503, 504:
+                return operation.isIdempotent ? backoff(attempt: attempt) : nil
+            default:
+                return nil
+            }
+        case .connectionRefused, .connectionReset, .timeout, .transport:
+            return operation.isIdempotent || surelyNotSent ? backoff(attempt: attempt) : nil
+        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest:
+            return nil
+        }
+    }
+
+    /// Exponential backoff with full jitter: a random wait up to initial * 2^(attempt-1), capped.
+    func backoff(attempt: Int) -> Duration {
+        let policy = configuration.retry
+        let ceiling = min(policy.maxBackoff, policy.initialBackoff * (1 << min(attempt - 1, 20)))
+        return ceiling * Double.random(in: 0...1)
+    }
+
+    private struct RawExchange: Sendable {
+        var status: Int
+        var body: [UInt8]
+        var requestID: String?
+    }
+
+    private func attemptOnce(_ operation: DevRevOperation, body: [UInt8], attempt: Int, timeout: Duration) async -> Result<RawExchange, DevRevError> {
+        var request = HTTPClientRequest(url: configuration.baseURL.url(for: operation.name))
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.token.value)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let scope = configuration.scope { request.headers.add(name: "X-Devrev-Scope", value: scope) }
+        if let version = configuration.apiVersion { request.headers.add(name: "X-Devrev-Version", value: version) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        logger.debug("request", metadata: ["method": "POST", "path": "/\(operation.name)", "attempt": "\(attempt)"])
+        if logger.logLevel <= .trace {
+            logger.trace("request body", metadata: ["body": "\(Self.excerpt(body, redacting: configuration.token.value, limit: 4096))"])
+        }
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let buffer = try await response.body.collect(upTo: Self.maximumBodySize)
+            let bytes = Array(buffer.readableBytesView)
+            let status = Int(response.status.code)
+            let requestID = response.headers.first(name: "x-request-id") ?? response.headers.first(name: "x-devrev-request-id")
+            await observeRateLimit(response.headers)
+            logger.debug(
+                "response",
+                metadata: [
+                    "method": "POST", "path": "/\(operation.name)", "status": "\(status)", "attempt": "\(attempt)",
+                    "duration": "\(clock.now - start)", "request_id": "\(requestID ?? "-")",
+                ])
+            if logger.logLevel <= .trace {
+                logger.trace("response body", metadata: ["body": "\(Self.excerpt(bytes, redacting: configuration.token.value, limit: 4096))"])
+            }
+            if (200..<300).contains(status) {
+                return .success(RawExchange(status: status, body: bytes, requestID: requestID))
+            }
+            return .failure(httpError(operation: operation, status: status, headers: response.headers, body: bytes, requestID: requestID))
+        } catch {
+            let failure = transportError(error, operation: operation, timeout: timeout)
+            logger.debug(
+                "transport failure",
+                metadata: ["method": "POST", "path": "/\(operation.name)", "attempt": "\(attempt)", "duration": "\(clock.now - start)", "error": "\(failure.kind)"])
+            return .failure(failure)
+        }
+    }
+
+    private func observeRateLimit(_ headers: HTTPHeaders) async {
+        let remaining = headers.first(name: "x-ratelimit-remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let reset = headers.first(name: "x-ratelimit-reset").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        await gate.observe(remaining: remaining, resetEpochSeconds: reset, nowEpochSeconds: Int64(Date().timeIntervalSince1970))
+    }
+
+    func httpError(operation: DevRevOperation, status: Int, headers: HTTPHeaders, body: [UInt8], requestID: String?) -> DevRevError {
+        var error = DevRevError(kind: status == 301 ? .moved : .http, operation: operation.name, status: status, message: "")
+        error.requestID = requestID
+        if let parsed = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)) {
+            error.type = parsed.type.map(DevRevErrorType.init(rawValue:)) ?? DevRevErrorType.documented(forStatus: status)
+            error.message = parsed.message ?? ""
+            error.detail = parsed.detail
+            error.fieldName = parsed.fieldName
+            error.referenceID = parsed.referenceID
+            error.existingParent = parsed.existingParent
+            error.isSame = parsed.isSame
+            if let seconds = parsed.retryAfter, seconds >= 0 { error.retryAfter = .seconds(seconds) }
+        } else {
+            error.type = DevRevErrorType.documented(forStatus: status)
+            if !body.isEmpty { error.bodyExcerpt = Self.excerpt(body, redacting: configuration.token.value) }
+        }
+        if let header = headers.first(name: "retry-after"), let seconds = Int64(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            // Wait for the longer of the header and the body's retry_after: never less than asked.
+            error.retryAfter = max(error.retryAfter ?? .zero, .seconds(seconds))
+        }
+        if status == 301 {
+            error.movedTo = headers.first(name: "location").map { location in
+                location.split(separator: "/").last.map(String.init) ?? location
+            }
+            if error.message.isEmpty { error.message = "the object's ID changed" }
+        }
+        if error.message.isEmpty {
+            error.message = error.bodyExcerpt.map { "HTTP \(status) with a body that is not DevRev's JSON: \($0)" } ?? "HTTP \(status)"
+        }
+        return error
+    }
+
+    func transportError(_ error: any Error, operation: DevRevOperation, timeout: Duration) -> DevRevError {
+        let name = operation.name
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .connectTimeout:
+                return DevRevError(kind: .timeout, operation: name, message: "connecting took longer than \(configuration.timeouts.connect)")
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return DevRevError(kind: .timeout, operation: name, message: "no complete response within \(timeout)")
+            case .remoteConnectionClosed:
+                return DevRevError(kind: .connectionReset, operation: name, message: "the server closed the connection before answering")
+            default:
+                break
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return DevRevError(kind: .malformedResponse, operation: name, message: "the response body is larger than \(Self.maximumBodySize) bytes")
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED:
+                return DevRevError(kind: .connectionRefused, operation: name, message: "connection refused by \(configuration.baseURL)")
+            case ECONNRESET, EPIPE:
+                return DevRevError(kind: .connectionReset, operation: name, message: "the connection was reset")
+            default:
+                break
+            }
+        }
+        let text = String(describing: error)
+        let typeName = String(describing: type(of: error))
+        if text.contains("connectionRefused") || text.contains("Connection refused") {
+            return DevRevError(kind: .connectionRefused, operation: name, message: "connection refused by \(configuration.baseURL)")
+        }
+        if typeName.contains("SSL") || typeName.contains("TLS") {
+            return DevRevError(kind: .tls, operation: name, message: "TLS failed: \(Self.scrub(text, redacting: configuration.token.value))")
+        }
+        return DevRevError(kind: .transport, operation: name, message: Self.scrub(text, redacting: configuration.token.value))
+    }
+
+    // MARK: text
+
+    /// A short, printable excerpt of a body with the token removed.
+    static func excerpt(_ bytes: [UInt8], redacting token: String, limit: Int = 200) -> String {
+        let text = String(decoding: bytes.prefix(limit * 4), as: UTF8.self)
+        var cleaned = scrub(text, redacting: token)
+        if cleaned.count > limit { cleaned = String(cleaned.prefix(limit)) + "…" }
+        return cleaned
+    }
+
+    /// Control characters become spaces, runs of white space one space, the token `***`.
+    static func scrub(_ text: String, redacting token: String) -> String {
+        var text = token.isEmpty ? text : text.replacingOccurrences(of: token, with: "***")
+        text = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    static func describe(decodingError error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? "the body" : String(text.drop { $0 == "." })
+        }
+        switch decoding {
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), got null"
+        case .keyNotFound(let key, let context): return "\(path(context)): missing \(key.stringValue)"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// DevRev's error body: `type`, `message`, `detail` and the fields of some subtypes.
+struct ErrorBody: Decodable {
+    var type: String?
+    var message: String?
+    var detail: String?
+    var fieldName: String?
+    var retryAfter: Int64?
+    var referenceID: String?
+    var existingParent: String?
+    var isSame: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case type, message, detail
+        case fieldName = "field_name"
+        case retryAfter = "retry_after"
+        case referenceID = "reference_id"
+        case existingParent = "existing_parent"
+        case isSame = "is_same"
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? 0 : .max }
+        return whole.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}

@@ -1,0 +1,21 @@
+/// One of the API's POST operations.
+public struct DevRevOperation: Sendable, Hashable, CustomStringConvertible {
+    /// e.g. "incidents.update"; the request goes to `POST /incidents.update`.
+    public let name: String
+    /// Whether repeating it after an unknown outcome (a 500, a timeout) is harmless.
+    public let isIdempotent: Bool
+
+    public init(name: String, isIdempotent: Bool) {
+        self.name = name
+        self.isIdempotent = isIdempotent
+    }
+
+    public static let createIncident = DevRevOperation(name: "incidents.create", isIdempotent: false)
+    public static let getIncident = DevRevOperation(name: "incidents.get", isIdempotent: true)
+    public static let listIncidents = DevRevOperation(name: "incidents.list", isIdempotent: true)
+    public static let updateIncident = DevRevOperation(name: "incidents.update", isIdempotent: true)
+    public static let deleteIncident = DevRevOperation(name: "incidents.delete", isIdempotent: true)
+    public static let groupIncidents = DevRevOperation(name: "incidents.group", isIdempotent: true)
+
+    public var description: String { name }
+}

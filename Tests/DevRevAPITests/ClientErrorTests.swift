@@ -1,0 +1,124 @@
+@testable import DevRevAPI
+import Foundation
+import Testing
+
+@Suite("Client errors")
+struct ClientErrorTests {
+    private func failure(
+        _ response: TestHTTPServer.Response, operation: (DevRevClient) async throws(DevRevError) -> Void = { client throws(DevRevError) in
+            _ = try await client.getIncident(id: "INC-42")
+        }
+    ) async throws -> DevRevError? {
+        try await withServer(maxAttempts: 1, { _, _ in response }) { client, _ in
+            await expectDevRevError { () throws(DevRevError) in try await operation(client) }
+        }
+    }
+
+    @Test(arguments: [
+        (400, #"{"type":"invalid_field","message":"unknown field","detail":"d","field_name":"titel"}"#, DevRevErrorType.invalidField),
+        (400, #"{"type":"missing_required_field","message":"id is required","field_name":"id"}"#, .missingRequiredField),
+        (400, #"{"type":"bad_request","message":"bad"}"#, .badRequest),
+        (400, #"{"type":"parse_error","message":"bad json"}"#, .parseError),
+        (400, #"{"type":"unexpected_json_type","message":"severity must be an integer","field_name":"severity"}"#, .unexpectedJSONType),
+        (401, #"{"type":"unauthenticated","message":"invalid token"}"#, .unauthenticated),
+        (403, #"{"type":"forbidden","message":"no access"}"#, .forbidden),
+        (404, #"{"type":"not_found","message":"incident INC-42 does not exist"}"#, .notFound),
+        (409, #"{"type":"conflict","message":"already exists"}"#, .conflict),
+        (500, #"{"type":"internal_error","message":"oops","reference_id":"ref-77"}"#, .internalError),
+        (503, #"{"type":"service_unavailable","message":"down"}"#, .serviceUnavailable),
+        (400, #"{"type":"some_new_error","message":"new"}"#, .unknown("some_new_error")),
+        (404, #"{"message":"route not found"}"#, .notFound),
+    ])
+    func everyErrorStatusWithDevRevsBodyShape(status: Int, body: String, type: DevRevErrorType) async throws {
+        let error = try #require(try await failure(.json(status, body, headers: [("X-Request-Id", "req-1")])))
+        #expect(error.kind == .http)
+        #expect(error.status == status)
+        #expect(error.type == type)
+        #expect(error.requestID == "req-1")
+        #expect(!error.message.isEmpty)
+        if body.contains("field_name") { #expect(error.fieldName != nil) }
+        if body.contains("reference_id") { #expect(error.referenceID == "ref-77") }
+    }
+
+    @Test func tooManyRequestsCarriesRetryAfter() async throws {
+        let error = try #require(
+            try await failure(.json(429, #"{"type":"too_many_requests","message":"slow down","retry_after":7}"#, headers: [("Retry-After", "3")])))
+        #expect(error.isRateLimited)
+        #expect(error.retryAfter == .seconds(7))
+    }
+
+    @Test func artifactAlreadyAttachedCarriesItsFields() async throws {
+        let error = try #require(try await failure(.json(
+            400, #"{"type":"artifact_already_attached_to_a_parent","message":"m","existing_parent":"don:p","is_same":true}"#)))
+        #expect(error.type == .artifactAlreadyAttachedToAParent)
+        #expect(error.existingParent == "don:p")
+        #expect(error.isSame == true)
+    }
+
+    @Test func movedSurfacesTheNewID() async throws {
+        let error = try #require(try await failure(.reply(status: 301, headers: [("Location", "/incidents/INC-99")], body: "")))
+        #expect(error.kind == .moved)
+        #expect(error.movedTo == "INC-99")
+        #expect(error.description.contains("new id INC-99"))
+    }
+
+    @Test func anHTMLErrorPageGivesAShortSanitizedExcerpt() async throws {
+        let page = "<html>\n<body>\u{1B}[31m<h1>502 Bad Gateway</h1>\n\n" + String(repeating: "x", count: 1000) + "</body></html>"
+        let error = try #require(try await failure(.reply(status: 502, headers: [("Content-Type", "text/html")], body: page)))
+        #expect(error.status == 502)
+        #expect(error.type == nil)
+        let excerpt = try #require(error.bodyExcerpt)
+        #expect(excerpt.hasPrefix("<html> <body> [31m<h1>502 Bad Gateway</h1>"))
+        #expect(excerpt.count <= 201)
+        #expect(!excerpt.contains("\u{1B}"))
+        #expect(error.isUnavailable)
+    }
+
+    @Test func malformedJSONOnSuccessIsAClearError() async throws {
+        let error = try #require(try await failure(.json(200, #"{"incident": {"id": 42, "#)))
+        #expect(error.kind == .malformedResponse)
+        #expect(error.message.contains("not the JSON the schema describes"))
+        let wrongType = try #require(try await failure(.json(200, #"{"incident": {"id": "x", "severity": "sev1"}}"#)))
+        #expect(wrongType.kind == .malformedResponse)
+        #expect(wrongType.message.contains("incident.severity"))
+    }
+
+    @Test func aTruncatedBodyIsAClearError() async throws {
+        let error = try #require(try await failure(.truncated(status: 200, body: #"{"incident": {"id""#)))
+        #expect(error.kind == .connectionReset || error.kind == .transport, "\(error)")
+    }
+
+    @Test func aDroppedConnectionIsAClearError() async throws {
+        let error = try #require(try await failure(.drop))
+        #expect(error.kind == .connectionReset || error.kind == .transport, "\(error)")
+        #expect(error.isUnavailable)
+    }
+
+    @Test func aServerThatNeverAnswersHitsThePerAttemptTimeout() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = try await withServer(
+            maxAttempts: 2, timeouts: .init(connect: .seconds(2), attempt: .milliseconds(300), total: .seconds(10)),
+            { _, _ in .silence }
+        ) { client, server in
+            let error = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
+            #expect(server.requests.count == 2)
+            return error
+        }
+        #expect(error?.kind == .timeout)
+        #expect(error?.attempts == 2)
+        #expect(clock.now - start >= .milliseconds(600))
+    }
+
+    @Test func aRefusedConnectionIsItsOwnCase() async throws {
+        let server = try await TestHTTPServer { _, _ in .json(200, "{}") }
+        let url = server.baseURL
+        try await server.shutdown()
+        let client = try makeClient(server, maxAttempts: 2, baseURL: url)
+        let error = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
+        try await client.shutdown()
+        #expect(error?.kind == .connectionRefused, "\(String(describing: error))")
+        #expect(error?.attempts == 2)
+        #expect(error?.isUnavailable == true)
+    }
+}

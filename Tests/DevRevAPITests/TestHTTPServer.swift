@@ -1,0 +1,127 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A real HTTP/1.1 server on 127.0.0.1 with an ephemeral port, scripted per test: each request
+/// is recorded and answered by the responder.
+final class TestHTTPServer: Sendable {
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var receivedAt: ContinuousClock.Instant
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+        var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    enum Response: Sendable {
+        case reply(status: Int, headers: [(String, String)] = [], body: String)
+        /// Never answer.
+        case silence
+        /// Close the connection without answering.
+        case drop
+        /// Announce a longer body than is sent, then close.
+        case truncated(status: Int, body: String)
+
+        static func json(_ status: Int, _ body: String, headers: [(String, String)] = []) -> Response {
+            .reply(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
+        }
+    }
+
+    typealias Responder = @Sendable (_ request: Request, _ index: Int) -> Response
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    final class Recorder: Sendable {
+        let requests = Mutex<[Request]>([])
+    }
+
+    private let recorded = Recorder()
+    let port: Int
+
+    init(_ responder: @escaping Responder) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let recorded = self.recorded
+        channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(recorded: recorded, responder: responder))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    var requests: [Request] { recorded.requests.withLock { $0 } }
+
+    func shutdown() async throws {
+        try await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let recorded: Recorder
+        let responder: Responder
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(recorded: Recorder, responder: @escaping Responder) {
+            self.recorded = recorded
+            self.responder = responder
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body = []
+            case .body(var buffer):
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            case .end:
+                guard let head else { return }
+                let request = Request(
+                    method: "\(head.method)", path: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                    body: body, receivedAt: ContinuousClock.now)
+                let index = recorded.requests.withLock { list in
+                    list.append(request)
+                    return list.count - 1
+                }
+                respond(responder(request, index), context: context)
+            }
+        }
+
+        private func respond(_ response: Response, context: ChannelHandlerContext) {
+            switch response {
+            case .silence:
+                return
+            case .drop:
+                context.close(promise: nil)
+            case .reply(let status, let headers, let text):
+                var fields = HTTPHeaders(headers)
+                fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count)")
+                let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case .truncated(let status, let text):
+                var fields = HTTPHeaders([("Content-Type", "application/json")])
+                fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
+                let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                context.close(promise: nil)
+            }
+        }
+    }
+}
