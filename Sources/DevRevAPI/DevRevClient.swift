@@ -182,7 +182,6 @@ public final class DevRevClient: Sendable {
 
     /// How long to wait before retrying after `error`, or nil when it must not be retried.
     func retryDelay(for error: DevRevError, operation: DevRevOperation, attempt: Int) -> Duration? {
-        let surelyNotSent = error.kind == .connectionRefused || (error.kind == .timeout && error.message.hasPrefix("connect"))
         switch error.kind {
         case .http:
             switch error.status ?? 0 {
@@ -197,7 +196,7 @@ public final class DevRevClient: Sendable {
                 return nil
             }
         case .connectionRefused, .connectionReset, .timeout, .transport:
-            return operation.isIdempotent || surelyNotSent ? backoff(attempt: attempt) : nil
+            return operation.isIdempotent || error.neverSent ? backoff(attempt: attempt) : nil
         case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest:
             return nil
         }
@@ -305,7 +304,9 @@ public final class DevRevClient: Sendable {
         if let client = error as? HTTPClientError {
             switch client {
             case .connectTimeout:
-                return DevRevError(kind: .timeout, operation: name, message: "connecting took longer than \(configuration.timeouts.connect)")
+                var failure = DevRevError(kind: .timeout, operation: name, message: "connecting took longer than \(configuration.timeouts.connect)")
+                failure.neverSent = true
+                return failure
             case .deadlineExceeded, .readTimeout, .writeTimeout:
                 return DevRevError(kind: .timeout, operation: name, message: "no complete response within \(timeout)")
             case .remoteConnectionClosed:
@@ -320,7 +321,7 @@ public final class DevRevClient: Sendable {
         if let io = error as? IOError {
             switch io.errnoCode {
             case ECONNREFUSED:
-                return DevRevError(kind: .connectionRefused, operation: name, message: "connection refused by \(configuration.baseURL)")
+                return refused(name)
             case ECONNRESET, EPIPE:
                 return DevRevError(kind: .connectionReset, operation: name, message: "the connection was reset")
             default:
@@ -330,12 +331,18 @@ public final class DevRevClient: Sendable {
         let text = String(describing: error)
         let typeName = String(describing: type(of: error))
         if text.contains("connectionRefused") || text.contains("Connection refused") {
-            return DevRevError(kind: .connectionRefused, operation: name, message: "connection refused by \(configuration.baseURL)")
+            return refused(name)
         }
         if typeName.contains("SSL") || typeName.contains("TLS") {
             return DevRevError(kind: .tls, operation: name, message: "TLS failed: \(Self.scrub(text, redacting: configuration.token.value))")
         }
         return DevRevError(kind: .transport, operation: name, message: Self.scrub(text, redacting: configuration.token.value))
+    }
+
+    private func refused(_ operation: String) -> DevRevError {
+        var failure = DevRevError(kind: .connectionRefused, operation: operation, message: "connection refused by \(configuration.baseURL)")
+        failure.neverSent = true
+        return failure
     }
 
     // MARK: text

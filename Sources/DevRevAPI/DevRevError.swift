@@ -92,6 +92,9 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
     public var movedTo: String?
     /// How many attempts were made before giving up.
     public var attempts: Int
+    /// True when the request surely never reached the server (refused, or no connection in
+    /// time): repeating it is harmless even for a create.
+    public var neverSent = false
 
     public init(kind: Kind, operation: String, status: Int? = nil, type: DevRevErrorType? = nil, message: String, attempts: Int = 1) {
         self.kind = kind

@@ -116,9 +116,15 @@ struct ClientErrorTests {
         try await server.shutdown()
         let client = try makeClient(server, maxAttempts: 2, baseURL: url)
         let error = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
+        // A refused connection never reached the server: even a create is retried.
+        let create = await expectDevRevError { () throws(DevRevError) in
+            _ = try await client.createIncident(IncidentsCreateRequest(title: "x"))
+        }
         try await client.shutdown()
         #expect(error?.kind == .connectionRefused, "\(String(describing: error))")
         #expect(error?.attempts == 2)
         #expect(error?.isUnavailable == true)
+        #expect(create?.kind == .connectionRefused)
+        #expect(create?.attempts == 2)
     }
 }
