@@ -3,6 +3,9 @@ public struct DevRevConfiguration: Sendable {
     public static let defaultBaseURL = "https://api.devrev.ai"
     /// The version of the schema this client follows (spec/incidents-openapi.yaml).
     public static let schemaVersion = "2024-01-24"
+    /// This client's version, in the default User-Agent.
+    public static let clientVersion = "0.1.0"
+    public static let defaultUserAgent = "runbook/\(clientVersion)"
 
     public var baseURL: BaseURL
     public var token: DevRevToken
@@ -19,7 +22,7 @@ public struct DevRevConfiguration: Sendable {
         token: DevRevToken,
         scope: String? = "beta",
         apiVersion: String? = DevRevConfiguration.schemaVersion,
-        userAgent: String = "runbook",
+        userAgent: String = DevRevConfiguration.defaultUserAgent,
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy()
     ) {
