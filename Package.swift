@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
         .library(name: "RunbookKit", targets: ["RunbookKit"]),
         .library(name: "DevRevAPI", targets: ["DevRevAPI"]),
+        .library(name: "DevRevSandbox", targets: ["DevRevSandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,8 +42,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DevRevSandbox",
+            dependencies: [
+                "DevRevAPI",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "RunbookKit",
-            dependencies: ["LuaRuntime"]
+            dependencies: ["LuaRuntime", "DevRevAPI", "DevRevSandbox"]
         ),
         .executableTarget(
             name: "runbook",
@@ -72,8 +84,12 @@ let package = Package(
             dependencies: ["RunbookKit"]
         ),
         .testTarget(
+            name: "DevRevSandboxTests",
+            dependencies: ["DevRevSandbox", "DevRevAPI"]
+        ),
+        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["runbook"]
+            dependencies: ["runbook", "DevRevAPI"]
         ),
     ],
     swiftLanguageModes: [.v6]

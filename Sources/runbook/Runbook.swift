@@ -2,7 +2,7 @@ import ArgumentParser
 import RunbookKit
 
 @main
-struct Runbook: ParsableCommand {
+struct Runbook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Run operators' Lua runbooks against DevRev's incidents API.",
@@ -11,6 +11,6 @@ struct Runbook: ParsableCommand {
             \(ExitStatus.helpTable)
             """,
         version: RunbookVersion.description,
-        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, SandboxCommand.self, VersionCommand.self]
     )
 }

@@ -1,0 +1,147 @@
+import DevRevAPI
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A local DevRev-compatible incidents API on 127.0.0.1, backed by SQLite.
+///
+/// Start it in-process (`Sandbox.start`), point a client at `baseURL`, and `stop()` it; or run
+/// `runbook sandbox`. Writes are committed before they are answered, so a clean stop loses none.
+public final class Sandbox: Sendable {
+    public let configuration: SandboxConfiguration
+    /// The port it listens on (the chosen one when configured with 0).
+    public let port: Int
+    private let channel: any Channel
+    private let store: SandboxStore
+
+    /// Largest request body accepted.
+    static let maximumBodySize = 1024 * 1024
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(configuration: SandboxConfiguration, port: Int, channel: any Channel, store: SandboxStore) {
+        self.configuration = configuration
+        self.port = port
+        self.channel = channel
+        self.store = store
+    }
+
+    public static func start(_ configuration: SandboxConfiguration) async throws(SandboxSetupError) -> Sandbox {
+        let tenant = configuration.seed ?? Tenant.demo()
+        try tenant.validate()
+        let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: Date())
+        let router = SandboxRouter(
+            service: IncidentService(store: store, clock: { Date() }),
+            traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults),
+            token: configuration.token)
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.pipeline.configureHTTPServerPipeline().flatMap {
+                        channel.pipeline.addHandler(SandboxHTTPHandler(router: router))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: configuration.port).get()
+        } catch {
+            try? store.close()
+            throw .bind("127.0.0.1:\(configuration.port): \(error)")
+        }
+        return Sandbox(configuration: configuration, port: channel.localAddress?.port ?? configuration.port, channel: channel, store: store)
+    }
+
+    /// Stops listening and closes the database.
+    public func stop() async {
+        try? await channel.close()
+        try? store.close()
+    }
+
+    /// Waits until the sandbox stops.
+    public func waitUntilStopped() async {
+        try? await channel.closeFuture.get()
+    }
+}
+
+/// One connection: collects each request, answers it from the router on the thread pool (SQLite
+/// blocks), after the configured latency.
+private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let router: SandboxRouter
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(router: SandboxRouter) {
+        self.router = router
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > Sandbox.maximumBodySize {
+                tooLarge = true
+            } else {
+                body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
+        case .end:
+            guard let head else { return }
+            let keepAlive = head.isKeepAlive
+            let router = self.router
+            let body = self.body
+            let tooLarge = self.tooLarge
+            let eventLoop = context.eventLoop
+            let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
+            let handler = NIOLoopBound(self, eventLoop: eventLoop)
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { () -> SandboxRouter.Answer in
+                if tooLarge {
+                    return .reply(status: 400, headers: [("Content-Type", "application/json")],
+                                  body: Array(#"{"message":"the request body is larger than 1 MiB","type":"bad_request"}"#.utf8))
+                }
+                return router.respond(
+                    method: "\(head.method)", path: head.uri, authorization: head.headers.first(name: "Authorization"), body: body)
+            }.whenSuccess { answer in
+                let latency = router.traffic.latency
+                let write = { handler.value.write(answer, keepAlive: keepAlive, context: boundContext.value) }
+                if latency > .zero {
+                    eventLoop.scheduleTask(in: .nanoseconds(latency.nanosecondsForNIO)) { write() }
+                } else {
+                    write()
+                }
+            }
+        }
+    }
+
+    private func write(_ answer: SandboxRouter.Answer, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch answer {
+        case .drop:
+            context.close(promise: nil)
+        case .reply(let status, let headers, let body):
+            var fields = HTTPHeaders(headers)
+            fields.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
+            if !keepAlive { fields.replaceOrAdd(name: "Connection", value: "close") }
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !keepAlive {
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                done.whenComplete { _ in bound.value.close(promise: nil) }
+            }
+        }
+    }
+}
+
+extension Duration {
+    var nanosecondsForNIO: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

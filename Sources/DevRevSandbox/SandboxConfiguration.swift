@@ -1,0 +1,63 @@
+/// How a sandbox serves: where, with what data, which token, and what trouble to make.
+public struct SandboxConfiguration: Sendable {
+    /// 0 picks a free port.
+    public var port: Int
+    /// A SQLite file that survives restarts; nil keeps everything in memory.
+    public var databasePath: String?
+    /// The data of a new database; nil serves the demo tenant.
+    public var seed: Tenant?
+    /// The bearer token requests must carry.
+    public var token: String
+    public var rateLimit: RateLimit
+    public var faults: Faults
+
+    public init(port: Int = 0, databasePath: String? = nil, seed: Tenant? = nil, token: String,
+                rateLimit: RateLimit = RateLimit(), faults: Faults = Faults()) {
+        self.port = port
+        self.databasePath = databasePath
+        self.seed = seed
+        self.token = token
+        self.rateLimit = rateLimit
+        self.faults = faults
+    }
+
+    /// A quota of requests per window, per token, like DevRev's.
+    public struct RateLimit: Sendable, Hashable {
+        public var quota: Int
+        public var window: Duration
+
+        public init(quota: Int = 100_000, window: Duration = .seconds(300)) {
+            self.quota = max(1, quota)
+            self.window = window
+        }
+    }
+
+    /// Trouble on purpose, for testing clients. Reproducible: the same seed gives the same faults
+    /// for the same sequence of requests.
+    public struct Faults: Sendable, Hashable {
+        public enum Kind: String, Sendable, Hashable, CaseIterable {
+            /// 500 with a reference_id.
+            case internalError = "500"
+            /// 503.
+            case unavailable = "503"
+            /// The connection is closed without an answer.
+            case drop
+            /// A 200 whose body is not JSON.
+            case malformed
+        }
+
+        /// Share of requests (0 to 1) that get a fault, chosen among `kinds`.
+        public var rate: Double
+        public var kinds: [Kind]
+        /// Added before every answer.
+        public var latency: Duration
+        public var seed: UInt64
+
+        public init(rate: Double = 0, kinds: [Kind] = Kind.allCases, latency: Duration = .zero, seed: UInt64 = 1) {
+            self.rate = min(1, max(0, rate))
+            self.kinds = kinds.isEmpty ? Kind.allCases : kinds
+            self.latency = latency
+            self.seed = seed
+        }
+    }
+}

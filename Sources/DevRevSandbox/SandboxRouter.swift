@@ -1,0 +1,77 @@
+import DevRevAPI
+import Foundation
+
+/// The HTTP-level behaviour of the sandbox, independent of the socket: authentication, the rate
+/// limit, injected faults, routing to the operations, error bodies, headers.
+struct SandboxRouter: Sendable {
+    enum Answer: Sendable {
+        case reply(status: Int, headers: [(String, String)], body: [UInt8])
+        /// Close the connection without answering.
+        case drop
+    }
+
+    let service: IncidentService
+    let traffic: TrafficControl
+    let token: String
+
+    static let operations: Set<String> = [
+        "incidents.create", "incidents.get", "incidents.list", "incidents.update", "incidents.delete", "incidents.group",
+    ]
+
+    func respond(method: String, path: String, authorization: String?, body: [UInt8]) -> Answer {
+        var headers: [(String, String)] = [("X-Request-Id", traffic.nextRequestID())]
+        let operation = String(path.split(separator: "?", maxSplits: 1).first ?? "").trimmingPrefix("/")
+        guard method == "POST", Self.operations.contains(String(operation)) else {
+            return reply(404, .object(["message": "route not found"]), headers: headers)
+        }
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.dropFirst("Bearer ".count) == token else {
+            let message = authorization == nil ? "missing Authorization header" : "invalid token"
+            return reply(401, SandboxFailure.unauthenticated(message).body, headers: headers)
+        }
+        let decision = traffic.admit()
+        headers += [
+            ("X-Ratelimit-Limit", "\(decision.limit)"), ("X-Ratelimit-Remaining", "\(decision.remaining)"),
+            ("X-Ratelimit-Reset", "\(decision.reset)"),
+        ]
+        if let wait = decision.retryAfter {
+            return reply(429, SandboxFailure.tooManyRequests(retryAfter: wait).body, headers: headers + [("Retry-After", "\(wait)")])
+        }
+        switch traffic.fault() {
+        case .internalError:
+            let failure = SandboxFailure.internalError("injected fault", referenceID: traffic.referenceID())
+            return reply(failure.status, failure.body, headers: headers)
+        case .unavailable:
+            let failure = SandboxFailure.serviceUnavailable("injected fault")
+            return reply(failure.status, failure.body, headers: headers)
+        case .drop:
+            return .drop
+        case .malformed:
+            return .reply(status: 200, headers: headers + [("Content-Type", "application/json")], body: Array(#"{"incident": {"id": "#.utf8))
+        case nil:
+            break
+        }
+        do {
+            let result = try service.handle(operation: String(operation), body: body)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let bytes = try Array(encoder.encode(result.body))
+            return .reply(status: result.status, headers: headers + [("Content-Type", "application/json")], body: bytes)
+        } catch let failure as SandboxFailure {
+            var failure = failure
+            if case .internalError(let message, let reference) = failure, reference.isEmpty {
+                failure = .internalError(message, referenceID: traffic.referenceID())
+            }
+            return reply(failure.status, failure.body, headers: headers)
+        } catch {
+            let failure = SandboxFailure.internalError("\(error)", referenceID: traffic.referenceID())
+            return reply(failure.status, failure.body, headers: headers)
+        }
+    }
+
+    private func reply(_ status: Int, _ body: JSONValue, headers: [(String, String)]) -> Answer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = (try? Array(encoder.encode(body))) ?? Array(#"{"message":"internal error"}"#.utf8)
+        return .reply(status: status, headers: headers + [("Content-Type", "application/json")], body: bytes)
+    }
+}

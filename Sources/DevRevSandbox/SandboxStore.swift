@@ -1,0 +1,170 @@
+import DevRevAPI
+import Foundation
+import GRDB
+import Synchronization
+
+/// The sandbox's incidents, durable in SQLite, mirrored in memory for reads.
+///
+/// Every write is one SQLite transaction; the memory mirror changes only after it commits, so a
+/// failed request changes nothing. All access is serialized.
+final class SandboxStore: Sendable {
+    private let database: DatabaseQueue
+    private let state: Mutex<State>
+
+    struct State {
+        var tenant: Tenant
+        /// Incidents in creation order, by sequence number.
+        var incidents: [Int64: Incident] = [:]
+        var nextNumber: Int64 = 1
+    }
+
+    /// Opens (or creates) the database at `path`, in memory when nil. A new database is filled
+    /// from `seed`; an existing one keeps its tenant and incidents.
+    init(path: String?, seed: Tenant, now: Date) throws(SandboxSetupError) {
+        do {
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            database = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue()
+            try database.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS incident (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        display_id TEXT NOT NULL UNIQUE,
+                        document BLOB NOT NULL
+                    );
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    """)
+            }
+            let loaded = try Self.load(database)
+            if let loaded {
+                state = Mutex(loaded)
+            } else {
+                state = Mutex(State(tenant: seed))
+                try initialize(seed: seed, now: now)
+            }
+        } catch let error as SandboxSetupError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    private static func load(_ database: DatabaseQueue) throws -> State? {
+        try database.read { db in
+            guard let tenantData = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'tenant'") else { return nil }
+            let decoder = JSONDecoder()
+            var state = State(tenant: try decoder.decode(Tenant.self, from: tenantData))
+            for row in try Row.fetchAll(db, sql: "SELECT seq, document FROM incident") {
+                let seq: Int64 = row["seq"]
+                let document: Data = row["document"]
+                state.incidents[seq] = try decoder.decode(Incident.self, from: document)
+            }
+            let next = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_number'")
+                .flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+            state.nextNumber = next ?? ((state.incidents.keys.max() ?? 0) + 1)
+            return state
+        }
+    }
+
+    private func initialize(seed: Tenant, now: Date) throws {
+        let builder = IncidentBuilder(tenant: seed)
+        var created: [Incident] = []
+        for (index, incident) in seed.incidents.enumerated() {
+            created.append(builder.seeded(incident, number: Int64(index + 1), now: now))
+        }
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tenant', ?)", arguments: [try JSONEncoder().encode(seed)])
+            for (index, incident) in created.enumerated() {
+                try Self.insert(incident, seq: Int64(index + 1), in: db)
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_number', ?)",
+                           arguments: [Data("\(created.count + 1)".utf8)])
+        }
+        state.withLock { state in
+            for (index, incident) in created.enumerated() { state.incidents[Int64(index + 1)] = incident }
+            state.nextNumber = Int64(created.count + 1)
+        }
+    }
+
+    private static func insert(_ incident: Incident, seq: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO incident (seq, id, display_id, document) VALUES (?, ?, ?, ?)",
+            arguments: [seq, incident.id ?? "", incident.displayId ?? "", try JSONEncoder().encode(incident)])
+    }
+
+    // MARK: access
+
+    var tenant: Tenant { state.withLock { $0.tenant } }
+
+    /// All incidents in creation order.
+    func all() -> [(seq: Int64, incident: Incident)] {
+        state.withLock { state in state.incidents.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
+
+    /// The incident with this id or display id.
+    func find(_ reference: String) -> (seq: Int64, incident: Incident)? {
+        state.withLock { state in
+            state.incidents.first { $0.value.id == reference || $0.value.displayId == reference }.map { ($0.key, $0.value) }
+        }
+    }
+
+    /// Creates an incident from what `make` builds with the next number; committed before it returns.
+    func create(_ make: (Int64) throws(SandboxFailure) -> Incident) throws(SandboxFailure) -> Incident {
+        try state.withLock { (state) throws(SandboxFailure) -> Incident in
+            let number = state.nextNumber
+            let incident = try make(number)
+            do {
+                try database.write { db in
+                    try Self.insert(incident, seq: number, in: db)
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_number', ?)",
+                                   arguments: [Data("\(number + 1)".utf8)])
+                }
+            } catch {
+                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            }
+            state.incidents[number] = incident
+            state.nextNumber = number + 1
+            return incident
+        }
+    }
+
+    /// Replaces an incident with what `change` makes of it; committed before it returns.
+    func update(_ reference: String, _ change: (Incident) throws(SandboxFailure) -> Incident) throws(SandboxFailure) -> Incident {
+        try state.withLock { (state) throws(SandboxFailure) -> Incident in
+            guard let entry = state.incidents.first(where: { $0.value.id == reference || $0.value.displayId == reference }) else {
+                throw SandboxFailure.notFound("incident \(reference) does not exist")
+            }
+            let updated = try change(entry.value)
+            do {
+                try database.write { db in
+                    try db.execute(sql: "UPDATE incident SET document = ? WHERE seq = ?",
+                                   arguments: [try JSONEncoder().encode(updated), entry.key])
+                }
+            } catch {
+                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            }
+            state.incidents[entry.key] = updated
+            return updated
+        }
+    }
+
+    func delete(_ reference: String) throws(SandboxFailure) {
+        try state.withLock { (state) throws(SandboxFailure) in
+            guard let entry = state.incidents.first(where: { $0.value.id == reference || $0.value.displayId == reference }) else {
+                throw SandboxFailure.notFound("incident \(reference) does not exist")
+            }
+            do {
+                try database.write { db in try db.execute(sql: "DELETE FROM incident WHERE seq = ?", arguments: [entry.key]) }
+            } catch {
+                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            }
+            state.incidents[entry.key] = nil
+        }
+    }
+
+    /// Closes the database; every committed write is on disk.
+    func close() throws {
+        try database.close()
+    }
+}

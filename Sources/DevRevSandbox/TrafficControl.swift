@@ -1,0 +1,88 @@
+import Foundation
+import Synchronization
+
+/// The rate-limit window and the seeded fault generator, shared by every connection.
+final class TrafficControl: Sendable {
+    struct Window {
+        var start: Date
+        var used: Int
+    }
+
+    struct Decision {
+        var limit: Int
+        var remaining: Int
+        var reset: Int64
+        /// Seconds to wait when the quota is spent.
+        var retryAfter: Int64?
+    }
+
+    private let rateLimit: SandboxConfiguration.RateLimit
+    private let faults: SandboxConfiguration.Faults
+    private let window: Mutex<Window>
+    private let random: Mutex<SplitMix64>
+    private let requestCounter = Atomic<Int>(0)
+
+    init(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults) {
+        self.rateLimit = rateLimit
+        self.faults = faults
+        window = Mutex(Window(start: Date(), used: 0))
+        random = Mutex(SplitMix64(seed: faults.seed))
+    }
+
+    var latency: Duration { faults.latency }
+
+    func nextRequestID() -> String {
+        "req-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
+    }
+
+    /// Counts a request against the quota.
+    func admit(now: Date = Date()) -> Decision {
+        window.withLock { window in
+            let length = Double(rateLimit.window.components.seconds)
+            if now.timeIntervalSince(window.start) >= length {
+                window = Window(start: now, used: 0)
+            }
+            let reset = Int64((window.start.timeIntervalSince1970 + length).rounded(.up))
+            if window.used >= rateLimit.quota {
+                let wait = max(1, reset - Int64(now.timeIntervalSince1970.rounded(.down)))
+                return Decision(limit: rateLimit.quota, remaining: 0, reset: reset, retryAfter: wait)
+            }
+            window.used += 1
+            return Decision(limit: rateLimit.quota, remaining: rateLimit.quota - window.used, reset: reset, retryAfter: nil)
+        }
+    }
+
+    /// The fault for this request, if any.
+    func fault() -> SandboxConfiguration.Faults.Kind? {
+        guard faults.rate > 0 else { return nil }
+        return random.withLock { generator in
+            let roll = generator.nextUnit()
+            let pick = generator.next()
+            guard roll < faults.rate else { return nil }
+            return faults.kinds[Int(pick % UInt64(faults.kinds.count))]
+        }
+    }
+
+    func referenceID() -> String {
+        random.withLock { String(format: "ref-%016llx", $0.next()) }
+    }
+}
+
+/// A small, seedable generator (SplitMix64), so fault sequences are reproducible.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextUnit() -> Double {
+        Double(next() >> 11) / Double(1 << 53)
+    }
+}

@@ -1,0 +1,125 @@
+import DevRevSandbox
+import Dispatch
+import Foundation
+
+/// What `runbook sandbox` was asked to serve.
+public struct SandboxServeOptions: Sendable {
+    public var port: Int = 0
+    public var databasePath: String?
+    public var seedPath: String?
+    public var token: String?
+    public var rateLimit = SandboxConfiguration.RateLimit()
+    public var faults = SandboxConfiguration.Faults()
+
+    public init() {}
+}
+
+/// `runbook sandbox`: serves a local DevRev-compatible incidents API until SIGINT or SIGTERM.
+public enum SandboxServing {
+    /// Starts the sandbox and prints its base URL as the first line of standard output (then
+    /// `DEVREV_TOKEN=...` when it generated the token). Returns when a signal stops it.
+    public static func serve(_ options: SandboxServeOptions, output: RunnerOutput = .process) async -> ExitStatus {
+        let configuration: SandboxConfiguration
+        let generated: Bool
+        do {
+            (configuration, generated) = try makeConfiguration(options)
+        } catch {
+            output.standardError("runbook sandbox: \(error)\n")
+            return .dataError
+        }
+        let sandbox: Sandbox
+        do {
+            sandbox = try await Sandbox.start(configuration)
+        } catch {
+            output.standardError("runbook sandbox: \(error)\n")
+            if case .bind = error { return .unavailable }
+            return .dataError
+        }
+        var lines = sandbox.baseURL + "\n"
+        if generated { lines += "DEVREV_TOKEN=\(configuration.token)\n" }
+        lines.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }
+        let tenant = configuration.seed.map { "the seed's \($0.incidents.count) incidents" } ?? "the demo tenant"
+        let storage = configuration.databasePath.map { "database \($0)" } ?? "in memory"
+        output.standardError("runbook sandbox: serving \(tenant) (\(storage)) on \(sandbox.baseURL); stop with Ctrl-C\n")
+
+        await waitForSignal()
+        await sandbox.stop()
+        output.standardError("runbook sandbox: stopped\n")
+        return .success
+    }
+
+    static func makeConfiguration(_ options: SandboxServeOptions) throws -> (SandboxConfiguration, generated: Bool) {
+        var seed: Tenant?
+        if let path = options.seedPath {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw SandboxSetupError.unreadableSeed(path: path, reason: "\(error.localizedDescription)")
+            }
+            do {
+                seed = try JSONDecoder().decode(Tenant.self, from: data)
+            } catch {
+                throw SandboxSetupError.invalidSeed("\(path): \(describe(error))")
+            }
+        }
+        var token = options.token ?? ProcessInfo.processInfo.environment["DEVREV_TOKEN"]
+        let generated = token == nil || token?.isEmpty == true
+        if generated {
+            token = "sandbox-" + (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+        }
+        return (
+            SandboxConfiguration(port: options.port, databasePath: options.databasePath, seed: seed, token: token ?? "",
+                                 rateLimit: options.rateLimit, faults: options.faults),
+            generated
+        )
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case .keyNotFound(let key, let context):
+            return "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// Suspends until SIGINT or SIGTERM.
+    private static func waitForSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = ResumeOnce(continuation)
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler { resumed.resume() }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation at most once, whichever signal comes first.
+private final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func resume() {
+        lock.withLock {
+            continuation?.resume()
+            continuation = nil
+        }
+    }
+}
+
+/// Signal sources live as long as the process.
+private enum SignalSources {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    static let lock = NSLock()
+    static func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+}
