@@ -44,7 +44,7 @@ final class TrafficControl: Sendable {
             }
             let reset = Int64((window.start.timeIntervalSince1970 + length).rounded(.up))
             if window.used >= rateLimit.quota {
-                let wait = max(1, reset - Int64(now.timeIntervalSince1970.rounded(.down)))
+                let wait = max(1, Int64((window.start.timeIntervalSince1970 + length - now.timeIntervalSince1970).rounded(.up)))
                 return Decision(limit: rateLimit.quota, remaining: 0, reset: reset, retryAfter: wait)
             }
             window.used += 1
