@@ -53,7 +53,10 @@ let package = Package(
         ),
         .target(
             name: "RunbookKit",
-            dependencies: ["LuaRuntime", "DevRevAPI", "DevRevSandbox"]
+            dependencies: [
+                "LuaRuntime", "DevRevAPI", "DevRevSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "runbook",

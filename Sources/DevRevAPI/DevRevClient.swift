@@ -102,7 +102,7 @@ public final class DevRevClient: Sendable {
 
     /// Sends `body` to `operation` and decodes the response, with retries.
     public func call<Body: Encodable, Response: Decodable>(
-        _ operation: DevRevOperation, _ body: Body
+        _ operation: DevRevOperation, _ body: Body, deadline: ContinuousClock.Instant? = nil
     ) async throws(DevRevError) -> Response {
         let bytes: [UInt8]
         do {
@@ -112,7 +112,7 @@ public final class DevRevClient: Sendable {
         } catch {
             throw DevRevError(kind: .invalidRequest, operation: operation.name, message: "cannot encode the request: \(error)")
         }
-        let exchange = try await send(operation, body: bytes)
+        let exchange = try await send(operation, body: bytes, deadline: deadline)
         do {
             return try JSONDecoder().decode(Response.self, from: Data(exchange.body))
         } catch {
@@ -134,10 +134,13 @@ public final class DevRevClient: Sendable {
         public var attempts: Int
     }
 
-    /// Sends raw JSON bytes to `operation`, with retries; returns the 2xx response.
-    public func send(_ operation: DevRevOperation, body: [UInt8]) async throws(DevRevError) -> Exchange {
+    /// Sends raw JSON bytes to `operation`, with retries; returns the 2xx response. `deadline`
+    /// shortens the call's total timeout (a script's own deadline, say).
+    public func send(_ operation: DevRevOperation, body: [UInt8], deadline callDeadline: ContinuousClock.Instant? = nil)
+        async throws(DevRevError) -> Exchange
+    {
         let clock = ContinuousClock()
-        let deadline = clock.now + configuration.timeouts.total
+        let deadline = min(clock.now + configuration.timeouts.total, callDeadline ?? .now + configuration.timeouts.total)
         var attempt = 0
         var lastError: DevRevError?
         while true {

@@ -6,25 +6,56 @@ public struct RunOptions: Sendable {
     public var memoryLimit: Int
     /// Extra directories for `require`, after the script's own (from `RUNBOOK_PATH`).
     public var searchPaths: [String]
+    /// `--base-url`; else `DEVREV_BASE_URL`; else DevRev's.
+    public var baseURL: String?
+    /// `--token-file`; else `DEVREV_TOKEN`.
+    public var tokenFile: String?
+    /// `--sandbox`: an in-process sandbox with the demo tenant, and the run pointed at it.
+    public var sandbox: Bool
+    /// `--output json`: a run report on standard output; `print` and logs go to standard error.
+    public var outputJSON: Bool
+    /// `--now`: the frozen clock of `runbook.now()`, in Unix seconds.
+    public var now: Int64?
+    /// `--log-level`: debug, info, warn or error.
+    public var logLevel: String
 
     public init(
         scriptPath: String,
         arguments: [ScriptArgument] = [],
         timeout: Duration? = nil,
         memoryLimit: Int = 256 * 1024 * 1024,
-        searchPaths: [String] = []
+        searchPaths: [String] = [],
+        baseURL: String? = nil,
+        tokenFile: String? = nil,
+        sandbox: Bool = false,
+        outputJSON: Bool = false,
+        now: Int64? = nil,
+        logLevel: String = "info"
     ) {
         self.scriptPath = scriptPath
         self.arguments = arguments
         self.timeout = timeout
         self.memoryLimit = memoryLimit
         self.searchPaths = searchPaths
+        self.baseURL = baseURL
+        self.tokenFile = tokenFile
+        self.sandbox = sandbox
+        self.outputJSON = outputJSON
+        self.now = now
+        self.logLevel = logLevel
     }
 
     /// `RUNBOOK_PATH` split into directories (`;`-separated, empty parts ignored).
     public static func searchPaths(fromEnvironment value: String?) -> [String] {
         guard let value else { return [] }
         return value.split(separator: ";").map(String.init).filter { !$0.isEmpty }
+    }
+
+    public static let logLevels = ["debug", "info", "warn", "error"]
+
+    /// Unix seconds of an RFC 3339 time, for `--now`.
+    public static func unixSeconds(rfc3339 text: String) -> Int64? {
+        RunClock.parse(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
     }
 }
 

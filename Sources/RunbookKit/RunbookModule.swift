@@ -1,12 +1,30 @@
+import Foundation
 import LuaRuntime
 
-/// The `runbook` table scripts see: the run's parameters and facts about the run.
+/// The `runbook` table scripts see: the run's parameters and its clock.
 enum RunbookModule {
-    static func make(arguments: [ScriptArgument]) -> LuaModule {
+    static func make(arguments: [ScriptArgument], clock: RunClock, runID: String, dryRun: Bool) -> LuaModule {
         var args: [String: LuaValue] = [:]
         for argument in arguments {
             args[argument.key] = .string(LuaString(argument.value))
         }
-        return LuaModule(name: "runbook", values: ["args": args.isEmpty ? .emptyTable : .object(args)])
+        let now = LuaFunction(name: "now") { _ in [.integer(clock.now())] }
+        let time = LuaFunction(name: "time") { call in
+            guard let text = try call.value(at: 1).stringValue, let date = RunClock.parse(text) else {
+                throw ScriptFailure.validation("runbook.time", field: nil, "expected an RFC 3339 date-time such as 2026-11-26T12:00:00Z")
+            }
+            return [.integer(Int64(date.timeIntervalSince1970.rounded(.down)))]
+        }
+        let date = LuaFunction(name: "date") { call in
+            let value = try call.value(at: 1)
+            let seconds = value == .nil ? clock.now() : value.integerValue
+            guard let seconds else {
+                throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(call.typeName(at: 1))")
+            }
+            return [.string(LuaString(RunClock.rfc3339(seconds: seconds)))]
+        }
+        return LuaModule(
+            name: "runbook", functions: [now, time, date],
+            values: ["args": args.isEmpty ? .emptyTable : .object(args), "dry_run": .boolean(dryRun), "run_id": .string(LuaString(runID))])
     }
 }

@@ -1,10 +1,8 @@
+import DevRevAPI
+import DevRevSandbox
+import Foundation
+import Logging
 import LuaRuntime
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where a run's text goes: `print` output, and messages for the operator.
 public struct RunnerOutput: Sendable {
@@ -24,6 +22,11 @@ public struct RunnerOutput: Sendable {
         standardOutput: { bytes in FileDescriptorWriter.write(bytes, to: STDOUT_FILENO) },
         standardError: { text in FileDescriptorWriter.write(text, to: STDERR_FILENO) }
     )
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0)) }
+    }
 }
 
 /// Runs one script for `runbook run`, and maps how it ended to an exit status.
@@ -33,23 +36,71 @@ public enum ScriptRunner {
     public static let watchdogGrace: Duration = .seconds(1)
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) -> ExitStatus {
+        let runID = Self.makeRunID()
+        var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.arguments)
+        let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
+            if options.outputJSON {
+                report.finish(status: status, error: error)
+                output.write(report.json())
+            }
+            return status
+        }
+
+        let setup: RunSetup
+        do {
+            setup = try RunSetup.resolve(options)
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return finish(.configuration, "\(error)")
+        }
+        defer { setup.stop() }
+
         if watchdog, let timeout = options.timeout {
             Watchdog.arm(after: timeout + watchdogGrace) {
                 "runbook: the script ran past --timeout \(DurationArgument.format(timeout)) and did not return to Lua; stopped\n"
             }
         }
-        return LuaThread.runAndWait { runOnThisThread(options, output: output) }
+        let deadline = options.timeout.map { ContinuousClock.now + $0 }
+        let (status, message, calls, digest) = LuaThread.runAndWait { () -> (ExitStatus, String?, [DevRevConnection.CallRecord], String?) in
+            runOnThisThread(options, setup: setup, runID: runID, deadline: deadline, output: output)
+        }
+        report.calls = calls
+        report.scriptSHA256 = digest
+        return finish(status, message)
     }
 
-    static func runOnThisThread(_ options: RunOptions, output: RunnerOutput) -> ExitStatus {
+    static func runOnThisThread(
+        _ options: RunOptions, setup: RunSetup, runID: String, deadline: ContinuousClock.Instant?, output: RunnerOutput
+    ) -> (ExitStatus, String?, [DevRevConnection.CallRecord], String?) {
+        let source: [UInt8]
         do {
-            let runtime = try LuaRuntime(options: runtimeOptions(for: options), output: output.standardOutput)
-            runtime.register(RunbookModule.make(arguments: options.arguments))
-            try runtime.run(file: options.scriptPath)
-            return .success
+            source = try LuaRuntime.read(file: options.scriptPath)
         } catch {
+            output.standardError("runbook: \(error.message)\n")
+            return (.usage, error.message, [], nil)
+        }
+        let digest = SHA256.hex(source)
+        let connection = DevRevConnection(settings: setup.connection, deadline: deadline)
+        defer { connection.shutdown() }
+        let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
+        let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
+        do throws(LuaScriptError) {
+            let runtime = try LuaRuntime(options: runtimeOptions(for: options), output: printTarget)
+            runtime.register(RunbookModule.make(arguments: options.arguments, clock: RunClock(frozen: options.now), runID: runID, dryRun: false))
+            runtime.register(JSONModule.make())
+            runtime.register(LogModule.make(
+                threshold: LogModule.Level(name: options.logLevel) ?? .info, json: options.outputJSON, write: output.standardError))
+            for module in IncidentModule.make(connection: connection) { runtime.register(module) }
+            try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
+            try runtime.run(file: options.scriptPath)
+            return (.success, nil, connection.calls, digest)
+        } catch {
+            var status = exitStatus(for: error)
+            if let deadline, ContinuousClock.now >= deadline, case .object(let fields)? = error.value, fields["type"] == "timeout" {
+                status = .timeout
+            }
             report(error, output: output)
-            return exitStatus(for: error)
+            return (status, error.message, connection.calls, digest)
         }
     }
 
@@ -66,10 +117,14 @@ public enum ScriptRunner {
 
     public static func exitStatus(for error: LuaScriptError) -> ExitStatus {
         switch error.kind {
-        case .unreadable: .usage
-        case .syntax: .dataError
-        case .runtime, .memoryLimit, .errorHandling: .scriptError
-        case .timeout: .timeout
+        case .unreadable: return .usage
+        case .syntax: return .dataError
+        case .timeout: return .timeout
+        case .memoryLimit, .errorHandling: return .scriptError
+        case .runtime:
+            guard case .object(let fields)? = error.value, let type = fields["type"]?.stringValue else { return .scriptError }
+            let status = fields["status"]?.integerValue.map { Int($0) }
+            return ScriptFailure.exitStatus(type: type, status: status)
         }
     }
 
@@ -79,5 +134,103 @@ public enum ScriptRunner {
             text += traceback + "\n"
         }
         output.standardError(text)
+    }
+
+    static func makeRunID() -> String {
+        let stamp = Date().formatted(Date.ISO8601FormatStyle().year().month().day().time(includingFractionalSeconds: false))
+            .replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
+        let suffix = (0..<6).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+        return "\(stamp)-\(suffix)"
+    }
+}
+
+/// What a run connects to, resolved before the script starts: base URL, token, in-process sandbox.
+struct RunSetup: Sendable {
+    var connection: DevRevConnection.Settings
+    var sandbox: Sandbox?
+
+    static func resolve(_ options: RunOptions) throws -> RunSetup {
+        let environment = ProcessInfo.processInfo.environment
+        var logger = Logger(label: "runbook.devrev")
+        logger.logLevel = options.logLevel == "debug" ? .debug : .warning
+        if options.sandbox {
+            let token = "sandbox-" + (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+            let started = BlockingBridge.wait { () async -> Result<Sandbox, SandboxSetupError> in
+                do throws(SandboxSetupError) {
+                    return .success(try await Sandbox.start(SandboxConfiguration(token: token)))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let sandbox = try started.get()
+            return RunSetup(
+                connection: .init(baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(token), logger: logger),
+                sandbox: sandbox)
+        }
+        let baseURL = try BaseURL(options.baseURL ?? environment["DEVREV_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? DevRevConfiguration.defaultBaseURL)
+        var token: DevRevToken?
+        if let path = options.tokenFile {
+            token = try DevRevToken.fromFile(path)
+        } else if let value = environment["DEVREV_TOKEN"] {
+            token = try DevRevToken(value)
+        }
+        return RunSetup(connection: .init(baseURL: baseURL, token: token, logger: logger), sandbox: nil)
+    }
+
+    func stop() {
+        guard let sandbox else { return }
+        BlockingBridge.wait { await sandbox.stop() }
+    }
+}
+
+/// The `--output json` report of a run.
+struct RunReport: Encodable {
+    var runID: String
+    var scriptPath: String
+    var scriptSHA256: String?
+    var arguments: [ScriptArgument]
+    var calls: [DevRevConnection.CallRecord] = []
+    var outcome = "success"
+    var error: String?
+    var exitCode: Int32 = 0
+
+    init(runID: String, scriptPath: String, arguments: [ScriptArgument]) {
+        self.runID = runID
+        self.scriptPath = scriptPath
+        self.arguments = arguments
+    }
+
+    mutating func finish(status: ExitStatus, error: String?) {
+        outcome = status == .success ? "success" : "error"
+        self.error = error
+        exitCode = status.rawValue
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", script, arguments, calls, outcome, error
+        case exitCode = "exit_code"
+    }
+
+    enum ScriptKeys: String, CodingKey {
+        case path, sha256
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runID, forKey: .runID)
+        var script = container.nestedContainer(keyedBy: ScriptKeys.self, forKey: .script)
+        try script.encode(scriptPath, forKey: .path)
+        try script.encodeIfPresent(scriptSHA256, forKey: .sha256)
+        try container.encode(Dictionary(arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }), forKey: .arguments)
+        try container.encode(calls, forKey: .calls)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encode(exitCode, forKey: .exitCode)
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ((try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}") + "\n"
     }
 }

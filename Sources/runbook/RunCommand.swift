@@ -14,6 +14,7 @@ struct RunCommand: ParsableCommand {
         discussion: """
             The script sees its parameters in runbook.args; print writes to standard output.
             require searches the script's directory, then the ';'-separated directories of RUNBOOK_PATH.
+            DevRev: DEVREV_TOKEN (or --token-file) and DEVREV_BASE_URL (or --base-url), or --sandbox.
 
             Exit codes:
             \(ExitStatus.helpTable)
@@ -32,6 +33,24 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the script may use, e.g. 64M or 1G.", valueName: "SIZE"))
     var memoryLimit: String = "256MiB"
 
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL, else https://api.devrev.ai).", valueName: "URL"))
+    var baseURL: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
+    var tokenFile: String?
+
+    @Flag(help: "Start an in-process sandbox with the demo tenant and point the run at it.")
+    var sandbox = false
+
+    @Option(help: ArgumentHelp("text, or json: a run report on standard output (print and logs go to standard error).", valueName: "FORMAT"))
+    var output: String = "text"
+
+    @Option(help: ArgumentHelp("Freeze runbook.now() at this RFC 3339 time.", valueName: "RFC3339"))
+    var now: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warn or error.", valueName: "LEVEL"))
+    var logLevel: String = "info"
+
     func run() throws {
         var options = RunOptions(scriptPath: script)
         do {
@@ -41,6 +60,22 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw ValidationError(String(describing: error))
         }
+        guard ["text", "json"].contains(output) else { throw ValidationError("--output must be text or json") }
+        guard RunOptions.logLevels.contains(logLevel) else { throw ValidationError("--log-level must be debug, info, warn or error") }
+        if let now {
+            guard let seconds = RunOptions.unixSeconds(rfc3339: now) else {
+                throw ValidationError("--now must be an RFC 3339 time such as 2026-11-26T12:00:00Z")
+            }
+            options.now = seconds
+        }
+        if sandbox, baseURL != nil || tokenFile != nil {
+            throw ValidationError("--sandbox points the run at its own server: leave out --base-url and --token-file")
+        }
+        options.baseURL = baseURL
+        options.tokenFile = tokenFile
+        options.sandbox = sandbox
+        options.outputJSON = output == "json"
+        options.logLevel = logLevel
         options.searchPaths = RunOptions.searchPaths(fromEnvironment: getenv("RUNBOOK_PATH").map { String(cString: $0) })
         let status = ScriptRunner.run(options, watchdog: true)
         if status != .success { throw ExitCode(status.rawValue) }

@@ -62,6 +62,16 @@ struct SchemaDriftTests {
         check(GeneratedModels.responseModels)
     }
 
+    @Test func requestShapesHaveExactlyTheSchemasFieldsAndRequiredFields() throws {
+        #expect(RequestShapes.all.count == GeneratedModels.requestModels.count)
+        for shape in RequestShapes.all {
+            let schema = try #require(schemas[shape.name], "no schema \(shape.name)")
+            #expect(Set(shape.fields.keys) == properties(of: schema), "\(shape.name)")
+            let required = Set(schema["required"] as? [String] ?? [])
+            #expect(required.isSubset(of: shape.required), "\(shape.name) required \(required)")
+        }
+    }
+
     @Test func everyRequestSchemaOfTheSixOperationsHasAModel() {
         let roots = [
             "incidents-create-request", "incidents-delete-request", "incidents-get-request",

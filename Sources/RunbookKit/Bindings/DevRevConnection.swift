@@ -1,0 +1,116 @@
+import DevRevAPI
+import Dispatch
+import Logging
+
+/// The run's way to DevRev: settings resolved at start, the client made on first use (so a script
+/// that never calls DevRev needs no token), and every call recorded for the run report.
+final class DevRevConnection {
+    struct Settings: Sendable {
+        var baseURL: BaseURL
+        /// Nil: no token was configured; the first call fails with a configuration error.
+        var token: DevRevToken?
+        var logger: Logger
+    }
+
+    struct CallRecord: Sendable, Encodable {
+        var operation: String
+        var incident: String?
+        var status: Int?
+        var attempts: Int
+        var durationMilliseconds: Int
+        var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case operation, incident, status, attempts, error
+            case durationMilliseconds = "duration_ms"
+        }
+    }
+
+    let settings: Settings
+    private let deadline: ContinuousClock.Instant?
+    private var client: DevRevClient?
+    private(set) var calls: [CallRecord] = []
+
+    init(settings: Settings, deadline: ContinuousClock.Instant?) {
+        self.settings = settings
+        self.deadline = deadline
+    }
+
+    /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
+    /// while the async call runs elsewhere.
+    func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        let client = try connect()
+        let bytes: [UInt8]
+        do {
+            bytes = try LuaJSON.encode(body)
+        } catch {
+            throw ScriptFailure(type: "invalid_request", message: "\(operation): cannot encode the request: \(error)")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = self.deadline
+        let outcome = BlockingBridge.wait { () async -> Result<DevRevClient.Exchange, DevRevError> in
+            do throws(DevRevError) {
+                return .success(try await client.send(operation, body: bytes, deadline: deadline))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let milliseconds = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
+        switch outcome {
+        case .success(let exchange):
+            calls.append(CallRecord(operation: operation.name, incident: incident, status: exchange.status,
+                                    attempts: exchange.attempts, durationMilliseconds: milliseconds))
+            do {
+                return try LuaJSON.decode(exchange.body)
+            } catch {
+                throw ScriptFailure(type: "malformed_response", status: exchange.status,
+                                    message: "\(operation): the response is not JSON")
+            }
+        case .failure(let error):
+            calls.append(CallRecord(operation: operation.name, incident: incident, status: error.status,
+                                    attempts: error.attempts, durationMilliseconds: milliseconds, error: error.type?.rawValue ?? "\(error.kind)"))
+            throw ScriptFailure(error)
+        }
+    }
+
+    private func connect() throws(ScriptFailure) -> DevRevClient {
+        if let client { return client }
+        guard let token = settings.token else {
+            throw .configuration("no DevRev token: set DEVREV_TOKEN, pass --token-file, or use --sandbox")
+        }
+        let client = DevRevClient(
+            configuration: DevRevConfiguration(baseURL: settings.baseURL, token: token, userAgent: "runbook/\(RunbookVersion.number)"),
+            logger: settings.logger)
+        self.client = client
+        return client
+    }
+
+    /// Closes the connection pool.
+    func shutdown() {
+        guard let client else { return }
+        BlockingBridge.wait { try? await client.shutdown() }
+        self.client = nil
+    }
+}
+
+/// Runs async work from a thread that may block (the VM's own thread, never a cooperative-pool
+/// thread) and waits for its result.
+enum BlockingBridge {
+    static func wait<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) -> Result {
+        let box = ResultBox<Result>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.value = await work()
+            done.signal()
+        }
+        done.wait()
+        guard let value = box.value else { fatalError("the async work ended without a result") }
+        return value
+    }
+
+    /// Written by the task before it signals, read after the wait.
+    private final class ResultBox<Value>: @unchecked Sendable {
+        var value: Value?
+    }
+}

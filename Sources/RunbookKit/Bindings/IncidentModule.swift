@@ -1,0 +1,127 @@
+import DevRevAPI
+import LuaRuntime
+
+/// `incident.update{...}`, `get`, `create`, `delete`, `group` and (through the prelude) `list`.
+enum IncidentModule {
+    static func make(connection: DevRevConnection) -> [LuaModule] {
+        func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> LuaValue {
+            guard case .object(let fields) = response, let incident = fields["incident"] else {
+                throw ScriptFailure(type: "malformed_response", message: "\(operation): the response has no incident")
+            }
+            return LuaJSON.lua(from: incident)
+        }
+
+        func table(_ call: LuaCall, _ function: String) throws -> LuaValue {
+            guard call.argumentCount >= 1, call.typeName(at: 1) == "table" else {
+                throw ScriptFailure.validation(function, field: nil, "expected a table of fields, got \(call.typeName(at: 1))")
+            }
+            do {
+                return try call.value(at: 1, named: "")
+            } catch {
+                throw ScriptFailure.validation(function, field: error.path.description == "value" ? nil : error.path.description, error.problem)
+            }
+        }
+
+        func identifier(_ call: LuaCall, _ function: String) throws -> String {
+            guard call.typeName(at: 1) == "string", let id = try? call.value(at: 1).stringValue, !id.isEmpty else {
+                throw ScriptFailure.validation(function, field: "id", "expected an incident id such as \"INC-42\", got \(call.typeName(at: 1))")
+            }
+            return id
+        }
+
+        func idOf(_ body: JSONValue) -> String? {
+            if case .object(let fields) = body, case .string(let id)? = fields["id"] { return id }
+            return nil
+        }
+
+        let update = LuaFunction(name: "update") { call in
+            let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
+            return [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")]
+        }
+        let get = LuaFunction(name: "get") { call in
+            let id = try identifier(call, "incident.get")
+            return [try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get")]
+        }
+        let create = LuaFunction(name: "create") { call in
+            let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
+            return [try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create")]
+        }
+        let delete = LuaFunction(name: "delete") { call in
+            let id = try identifier(call, "incident.delete")
+            _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
+            return [true]
+        }
+        let group = LuaFunction(name: "group") { call in
+            let request = try RequestConverter(function: "incident.group").convert(try table(call, "incident.group"), shape: RequestShapes.incidentsGroupRequest)
+            guard case .object(var fields) = request else { return [] }
+            var groups: [LuaValue] = []
+            var seen: Set<String> = []
+            while true {
+                let response = try connection.perform(.groupIncidents, body: .object(fields), incident: nil)
+                guard case .object(let page) = response else { break }
+                if case .array(let items)? = page["groups"] { groups += items.map(LuaJSON.lua(from:)) }
+                guard case .string(let next)? = page["next_cursor"], !next.isEmpty else { break }
+                guard seen.insert(next).inserted else {
+                    throw ScriptFailure(type: "repeated_cursor", message: "incident.group: the server returned the cursor '\(next)' twice")
+                }
+                fields["cursor"] = .string(next)
+            }
+            return [.array(groups)]
+        }
+        let listPage = LuaFunction(name: "incident_list_page") { call in
+            var filters = try table(call, "incident.list")
+            if case .string(let cursor) = try call.value(at: 2) {
+                var fields: [String: LuaValue] = [:]
+                if case .object(let given) = filters { fields = given }
+                fields["cursor"] = .string(cursor)
+                filters = .object(fields)
+            }
+            let body = try RequestConverter(function: "incident.list").convert(filters, shape: RequestShapes.incidentsListRequest)
+            let response = try connection.perform(.listIncidents, body: body, incident: nil)
+            guard case .object(let page) = response else {
+                throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
+            }
+            var items: LuaValue = .array([])
+            if case .array(let incidents)? = page["incidents"] { items = .array(incidents.map(LuaJSON.lua(from:))) }
+            if case .string(let next)? = page["next_cursor"], !next.isEmpty { return [items, .string(LuaString(next))] }
+            return [items]
+        }
+        let repeatedCursor = LuaFunction(name: "repeated_cursor") { call in
+            let cursor = try call.value(at: 1).stringValue ?? "?"
+            throw ScriptFailure(type: "repeated_cursor", message: "incident.list: the server returned the cursor '\(cursor)' twice; stopping instead of looping")
+        }
+        return [
+            LuaModule(name: "incident", functions: [update, get, create, delete, group]),
+            LuaModule(name: "_runbook_internal", functions: [listPage, repeatedCursor], isGlobal: false),
+        ]
+    }
+
+    /// Lua code that completes the module: the lazy `incident.list` iterator.
+    static let prelude = """
+        local internal = require("_runbook_internal")
+        local list_page, repeated_cursor = internal.incident_list_page, internal.repeated_cursor
+        function incident.list(filters)
+          if filters ~= nil and type(filters) ~= "table" then
+            error("incident.list: expected a table of filters, got " .. type(filters), 2)
+          end
+          filters = filters or {}
+          local page, index, cursor, started, seen = {}, 0, nil, false, {}
+          return function()
+            while true do
+              if index < #page then
+                index = index + 1
+                return page[index]
+              end
+              if started and cursor == nil then return nil end
+              started = true
+              page, cursor = list_page(filters, cursor)
+              index = 0
+              if cursor ~= nil then
+                if seen[cursor] then repeated_cursor(cursor) end
+                seen[cursor] = true
+              end
+            end
+          end
+        end
+        """
+}

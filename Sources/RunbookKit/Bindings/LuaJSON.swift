@@ -1,0 +1,61 @@
+import DevRevAPI
+import Foundation
+import LuaRuntime
+
+/// Values between Lua and JSON: integers stay integers, `json.null` is null, an empty table is
+/// `{}` unless marked with `json.array()`, strings must be UTF-8.
+enum LuaJSON {
+    struct Failure: Error, CustomStringConvertible {
+        var path: String
+        var problem: String
+        var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+    }
+
+    static func json(from value: LuaValue, path: String = "") throws(Failure) -> JSONValue {
+        switch value {
+        case .nil, .null: return .null
+        case .boolean(let flag): return .bool(flag)
+        case .integer(let integer): return .integer(integer)
+        case .number(let number): return .number(number)
+        case .string(let string):
+            guard let text = string.text else { throw Failure(path: path, problem: "the string is not valid UTF-8") }
+            return .string(text)
+        case .emptyTable: return .object([:])
+        case .array(let items):
+            var result: [JSONValue] = []
+            result.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                result.append(try json(from: item, path: "\(path)[\(index + 1)]"))
+            }
+            return .array(result)
+        case .object(let fields):
+            var result: [String: JSONValue] = [:]
+            for (key, item) in fields {
+                result[key] = try json(from: item, path: path.isEmpty ? key : "\(path).\(key)")
+            }
+            return .object(result)
+        }
+    }
+
+    static func lua(from value: JSONValue) -> LuaValue {
+        switch value {
+        case .null: .null
+        case .bool(let flag): .boolean(flag)
+        case .integer(let integer): .integer(integer)
+        case .number(let number): .number(number)
+        case .string(let text): .string(LuaString(text))
+        case .array(let items): .array(items.map(lua(from:)))
+        case .object(let fields): fields.isEmpty ? .emptyTable : .object(fields.mapValues(lua(from:)))
+        }
+    }
+
+    static func encode(_ value: JSONValue) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+}
