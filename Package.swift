@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["runbook", "DevRevAPI"]
+            dependencies: ["runbook", "DevRevAPI", "DevRevSandbox"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -40,6 +40,8 @@ public struct SandboxConfiguration: Sendable {
             case internalError = "500"
             /// 503.
             case unavailable = "503"
+            /// 429 with a Retry-After of one second, as if the quota had run out.
+            case tooManyRequests = "429"
             /// The connection is closed without an answer.
             case drop
             /// A 200 whose body is not JSON.
@@ -53,9 +55,12 @@ public struct SandboxConfiguration: Sendable {
         public var latency: Duration
         public var seed: UInt64
 
-        public init(rate: Double = 0, kinds: [Kind] = Kind.allCases, latency: Duration = .zero, seed: UInt64 = 1) {
+        /// The faults chosen from when none are named.
+        public static let defaultKinds: [Kind] = [.internalError, .unavailable, .drop, .malformed]
+
+        public init(rate: Double = 0, kinds: [Kind] = Faults.defaultKinds, latency: Duration = .zero, seed: UInt64 = 1) {
             self.rate = min(1, max(0, rate))
-            self.kinds = kinds.isEmpty ? Kind.allCases : kinds
+            self.kinds = kinds.isEmpty ? Faults.defaultKinds : kinds
             self.latency = latency
             self.seed = seed
         }

@@ -43,6 +43,9 @@ struct SandboxRouter: Sendable {
         case .unavailable:
             let failure = SandboxFailure.serviceUnavailable("injected fault")
             return reply(failure.status, failure.body, headers: headers)
+        case .tooManyRequests:
+            let failure = SandboxFailure.tooManyRequests(retryAfter: 1)
+            return reply(failure.status, failure.body, headers: headers + [("Retry-After", "1")])
         case .drop:
             return .drop
         case .malformed:

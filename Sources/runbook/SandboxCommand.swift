@@ -35,7 +35,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault-rate"), help: ArgumentHelp("Share of requests (0 to 1) that get a fault.", valueName: "R"))
     var faultRate: Double = 0
 
-    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, drop, malformed.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, 429, drop, malformed.", valueName: "LIST"))
     var faults: String = "500,503,drop,malformed"
 
     @Option(help: ArgumentHelp("Latency added to every answer, e.g. 20ms.", valueName: "DURATION"))
@@ -62,7 +62,7 @@ struct SandboxCommand: AsyncParsableCommand {
             var kinds: [SandboxConfiguration.Faults.Kind] = []
             for name in faults.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
                 guard let kind = SandboxConfiguration.Faults.Kind(rawValue: name) else {
-                    throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, drop, malformed")
+                    throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, malformed")
                 }
                 kinds.append(kind)
             }

@@ -1,0 +1,24 @@
+-- Escalate incidents nobody acknowledged: every incident of the given severity still in the
+-- "reported" stage, created more than `minutes` ago and never acknowledged, goes one severity up
+-- (sev-2 to sev-1) and to the "acknowledged" stage with a note saying why.
+--   runbook run examples/escalate-unacknowledged.lua --arg minutes=30 --arg severity=2
+local minutes = tonumber(runbook.args.minutes or "30")
+local severity = math.tointeger(tonumber(runbook.args.severity or "2"))
+assert(minutes and minutes > 0, "minutes must be a positive number")
+assert(severity and severity > 0, "severity must be 1, 2 or 3 (0 is already the highest)")
+
+local cutoff = runbook.now() - minutes * 60
+local escalated = 0
+for inc in incident.list{ severity = {severity}, stage = {"reported"} } do
+  if inc.acknowledged_date == nil and runbook.time(inc.created_date) <= cutoff then
+    local updated = incident.update{
+      id = inc.display_id,
+      severity = severity - 1,
+      stage = { stage = "acknowledged",
+                notes = "escalated by runbook: unacknowledged for " .. minutes .. " minutes" },
+    }
+    print(string.format("%s  severity %s -> %s  %s", inc.display_id, inc.severity.label, updated.severity.label, inc.title))
+    escalated = escalated + 1
+  end
+end
+log.info("escalation done", { escalated = escalated, minutes = minutes })
