@@ -118,23 +118,26 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The error's name: DevRev's `type` for an error status, else the kind of failure
+    /// (`connection_refused`, `timeout`, `malformed_response`, ...).
+    public var typeName: String {
+        switch kind {
+        case .http: type?.rawValue ?? "http_error"
+        case .moved: "moved"
+        case .connectionRefused: "connection_refused"
+        case .connectionReset: "connection_reset"
+        case .timeout: "timeout"
+        case .tls: "tls"
+        case .transport: "transport"
+        case .malformedResponse: "malformed_response"
+        case .repeatedCursor: "repeated_cursor"
+        case .invalidRequest: "invalid_request"
+        }
+    }
+
     /// One line: `not_found (404): incident INC-42 does not exist [incidents.get, after 3 attempts]`.
     public var description: String {
-        var head: String
-        switch kind {
-        case .http:
-            head = "\(type?.rawValue ?? "http_error") (\(status ?? 0))"
-        case .moved:
-            head = "moved (301)"
-        case .connectionRefused: head = "connection_refused"
-        case .connectionReset: head = "connection_reset"
-        case .timeout: head = "timeout"
-        case .tls: head = "tls"
-        case .transport: head = "transport"
-        case .malformedResponse: head = "malformed_response" + (status.map { " (\($0))" } ?? "")
-        case .repeatedCursor: head = "repeated_cursor"
-        case .invalidRequest: head = "invalid_request"
-        }
+        let head = status.map { "\(typeName) (\($0))" } ?? typeName
         var text = "\(head): \(message)"
         if let fieldName { text += " (field \(fieldName))" }
         if let movedTo { text += " (new id \(movedTo))" }

@@ -1,3 +1,4 @@
+import DevRevAPI
 import Foundation
 
 extension Tenant {

@@ -20,23 +20,14 @@ struct IncidentFilter {
     ]
 
     init(list request: IncidentsListRequest) throws(SandboxFailure) {
-        try self.init(
-            severity: request.severity, stage: request.stage, ownedBy: request.ownedBy, createdBy: request.createdBy,
-            appliesToParts: request.appliesToParts, title: request.title, reportedBy: request.reportedBy, source: request.source,
-            dates: [
-                ("created_date", request.createdDate), ("modified_date", request.modifiedDate),
-                ("identified_date", request.identifiedDate), ("acknowledged_date", request.acknowledgedDate),
-                ("mitigated_date", request.mitigatedDate), ("target_close_date", request.targetCloseDate),
-                ("actual_close_date", request.actualCloseDate),
-            ],
-            unsupported: [
-                ("custom_fields", request.customFields != nil), ("pia", request.pia != nil), ("playbooks", request.playbooks != nil),
-                ("related_docs", request.relatedDocs != nil), ("staged_info", request.stagedInfo != nil),
-                ("subtype", request.subtype != nil), ("sync_metadata", request.syncMetadata != nil),
-            ])
+        try self.init(request)
     }
 
     init(group request: IncidentsGroupRequest) throws(SandboxFailure) {
+        try self.init(request)
+    }
+
+    private init(_ request: some IncidentFilterFields) throws(SandboxFailure) {
         try self.init(
             severity: request.severity, stage: request.stage, ownedBy: request.ownedBy, createdBy: request.createdBy,
             appliesToParts: request.appliesToParts, title: request.title, reportedBy: request.reportedBy, source: request.source,
@@ -189,3 +180,32 @@ enum IncidentGrouping {
         return order.compactMap { groups[$0] }
     }
 }
+
+/// The filter fields `incidents.list` and `incidents.group` share.
+protocol IncidentFilterFields {
+    var severity: [Int64]? { get }
+    var stage: [String]? { get }
+    var ownedBy: [String]? { get }
+    var createdBy: [String]? { get }
+    var appliesToParts: [String]? { get }
+    var title: [String]? { get }
+    var reportedBy: [Int64]? { get }
+    var source: [Int64]? { get }
+    var createdDate: DateFilter? { get }
+    var modifiedDate: DateFilter? { get }
+    var identifiedDate: DateFilter? { get }
+    var acknowledgedDate: DateFilter? { get }
+    var mitigatedDate: DateFilter? { get }
+    var targetCloseDate: DateFilter? { get }
+    var actualCloseDate: DateFilter? { get }
+    var customFields: [String: JSONValue]? { get }
+    var pia: [String]? { get }
+    var playbooks: [String]? { get }
+    var relatedDocs: [String]? { get }
+    var stagedInfo: StagedInfoFilter? { get }
+    var subtype: [String]? { get }
+    var syncMetadata: SyncMetadataFilter? { get }
+}
+
+extension IncidentsListRequest: IncidentFilterFields {}
+extension IncidentsGroupRequest: IncidentFilterFields {}

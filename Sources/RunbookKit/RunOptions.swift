@@ -1,3 +1,4 @@
+import DevRevAPI
 /// What `runbook run` was asked to do.
 public struct RunOptions: Sendable {
     public var scriptPath: String
@@ -55,7 +56,7 @@ public struct RunOptions: Sendable {
 
     /// Unix seconds of an RFC 3339 time, for `--now`.
     public static func unixSeconds(rfc3339 text: String) -> Int64? {
-        RunClock.parse(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+        RFC3339.parse(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
     }
 }
 

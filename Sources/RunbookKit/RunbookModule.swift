@@ -1,3 +1,4 @@
+import DevRevAPI
 import Foundation
 import LuaRuntime
 
@@ -10,7 +11,7 @@ enum RunbookModule {
         }
         let now = LuaFunction(name: "now") { _ in [.integer(clock.now())] }
         let time = LuaFunction(name: "time") { call in
-            guard let text = try call.value(at: 1).stringValue, let date = RunClock.parse(text) else {
+            guard let text = try call.value(at: 1).stringValue, let date = RFC3339.parse(text) else {
                 throw ScriptFailure.validation("runbook.time", field: nil, "expected an RFC 3339 date-time such as 2026-11-26T12:00:00Z")
             }
             return [.integer(Int64(date.timeIntervalSince1970.rounded(.down)))]
@@ -21,7 +22,7 @@ enum RunbookModule {
             guard let seconds else {
                 throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(call.typeName(at: 1))")
             }
-            return [.string(LuaString(RunClock.rfc3339(seconds: seconds)))]
+            return [.string(LuaString(RFC3339.format(unixSeconds: seconds)))]
         }
         return LuaModule(
             name: "runbook", functions: [now, time, date],

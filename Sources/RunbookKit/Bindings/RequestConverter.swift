@@ -167,10 +167,10 @@ struct RequestConverter {
         switch value {
         case .integer, .number:
             guard let seconds = value.integerValue else { throw fail(path, "expected whole Unix seconds, got \(value)") }
-            return RunClock.rfc3339(seconds: seconds)
+            return RFC3339.format(unixSeconds: seconds)
         case .string:
             let given = try text(value, path: path)
-            guard RunClock.parse(given) != nil else {
+            guard RFC3339.parse(given) != nil else {
                 throw fail(path, "'\(given)' is not an RFC 3339 date-time (e.g. 2026-11-26T12:00:00Z) or Unix seconds")
             }
             return given

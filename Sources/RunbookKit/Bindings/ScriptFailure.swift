@@ -36,18 +36,7 @@ struct ScriptFailure: Error, LuaRaisableError, CustomStringConvertible {
     }
 
     init(_ error: DevRevError) {
-        switch error.kind {
-        case .http: type = error.type?.rawValue ?? "http_error"
-        case .moved: type = "moved"
-        case .connectionRefused: type = "connection_refused"
-        case .connectionReset: type = "connection_reset"
-        case .timeout: type = "timeout"
-        case .tls: type = "tls"
-        case .transport: type = "transport"
-        case .malformedResponse: type = "malformed_response"
-        case .repeatedCursor: type = "repeated_cursor"
-        case .invalidRequest: type = "invalid_request"
-        }
+        type = error.typeName
         status = error.status
         var message = error.message
         if let moved = error.movedTo { message += " (new id \(moved))" }
