@@ -127,7 +127,9 @@ static void rb_lua_where(lua_State *L, char *buffer, size_t size) {
 static void rb_format_fatal(lua_State *L, rb_vm *vm) {
     char where[256];
     rb_lua_where(L, where, sizeof where);
-    const char *text = vm->tripped == RB_TRIP_TIMEOUT ? vm->timeout_text : vm->memory_text;
+    const char *text = vm->tripped == RB_TRIP_TIMEOUT ? vm->timeout_text
+                       : vm->tripped == RB_TRIP_INTERRUPT ? vm->interrupt_text
+                       : vm->memory_text;
     snprintf(vm->fatal, sizeof vm->fatal, "%s%s%s", where, where[0] ? " " : "", text);
 }
 
@@ -139,9 +141,16 @@ static int rb_raise_fatal(lua_State *L) {
     return lua_error(L);
 }
 
+static int rb_check_interrupt(rb_vm *vm);
+
+void rb_request_interrupt(rb_vm *vm) {
+    __atomic_store_n(&vm->interrupt_requested, 1, __ATOMIC_SEQ_CST);
+}
+
 static void rb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     rb_vm *vm = rb_vm_of(L);
+    rb_check_interrupt(vm);
     if (vm->tripped == RB_TRIP_NONE) {
         if (vm->deadline_ns == 0 || rb_monotonic_ns() < vm->deadline_ns) return;
         vm->tripped = RB_TRIP_TIMEOUT;
@@ -247,14 +256,26 @@ void rb_push_last_where(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_W
 /* ------------------------------------------------------------------------------------------ */
 /* Swift functions                                                                             */
 
+/* Trips an interrupt requested from another thread; true when a limit has tripped. */
+static int rb_check_interrupt(rb_vm *vm) {
+    if (vm->tripped == RB_TRIP_NONE && __atomic_load_n(&vm->interrupt_requested, __ATOMIC_SEQ_CST)) {
+        vm->tripped = RB_TRIP_INTERRUPT;
+        vm->fatal[0] = '\0';
+    }
+    return vm->tripped != RB_TRIP_NONE;
+}
+
 static int rb_trampoline(lua_State *L) {
     rb_vm *vm = rb_vm_of(L);
+    /* An interrupt stops the script before a host call starts and as soon as one returns, not
+     * only at the next hook check: host calls are where the script acts on the world. */
+    if (rb_check_interrupt(vm)) return rb_raise_fatal(L);
     void **box = (void **)lua_touserdata(L, lua_upvalueindex(1));
     int saved = vm->running;
     vm->running = 0;
     int n = vm->dispatch(vm->host, L, *box);
     vm->running = saved;
-    if (vm->tripped != RB_TRIP_NONE) return rb_raise_fatal(L);
+    if (rb_check_interrupt(vm)) return rb_raise_fatal(L);
     if (n == RB_CALL_ERROR) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             luaL_where(L, 1);

@@ -17,5 +17,11 @@ public struct DevRevOperation: Sendable, Hashable, CustomStringConvertible {
     public static let deleteIncident = DevRevOperation(name: "incidents.delete", isIdempotent: true)
     public static let groupIncidents = DevRevOperation(name: "incidents.group", isIdempotent: true)
 
+    /// Reads: operations whose name ends in .get, .list, .count or .group. Everything else changes
+    /// something and is journaled.
+    public var isRead: Bool {
+        [".get", ".list", ".count", ".group"].contains { name.hasSuffix($0) }
+    }
+
     public var description: String { name }
 }

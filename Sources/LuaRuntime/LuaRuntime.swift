@@ -18,6 +18,8 @@ public final class LuaRuntime {
     private let vm: UnsafeMutablePointer<rb_vm>
     private let options: LuaRuntimeOptions
     private let output: ((UnsafeRawBufferPointer) -> Void)?
+    /// Lets other threads stop the script; invalidated when the runtime goes away.
+    public let interruptHandle: LuaInterruptHandle
 
     /// Creates a VM with the sandboxed standard library.
     /// - Parameter output: receives what `print` writes; nil writes to standard output.
@@ -28,6 +30,7 @@ public final class LuaRuntime {
         self.output = output
         vm = .allocate(capacity: 1)
         vm.initialize(to: rb_vm())
+        interruptHandle = LuaInterruptHandle(vm: vm)
         guard let state = rb_newstate(vm) else {
             vm.deallocate()
             throw LuaScriptError(kind: .memoryLimit, message: "cannot create a Lua state: out of memory")
@@ -54,6 +57,7 @@ public final class LuaRuntime {
         Self.copy(options.timeoutMessage ?? Self.defaultTimeoutMessage(options.timeout), into: &vm.pointee.timeout_text)
         Self.copy(
             options.memoryLimitMessage ?? Self.defaultMemoryMessage(options.memoryLimit), into: &vm.pointee.memory_text)
+        Self.copy("interrupted", into: &vm.pointee.interrupt_text)
 
         if rb_cpcall(state, rb_open_sandbox, nil, 0) != LUA_OK {
             let message = LuaStackReader(state: state, root: "error").messageOnTop()
@@ -72,6 +76,7 @@ public final class LuaRuntime {
     }
 
     deinit {
+        interruptHandle.invalidate()
         lua_close(state)
         vm.deinitialize(count: 1)
         vm.deallocate()
@@ -208,6 +213,7 @@ public final class LuaRuntime {
         switch vm.pointee.tripped {
         case RB_TRIP_TIMEOUT: kind = .timeout
         case RB_TRIP_MEMORY: kind = .memoryLimit
+        case RB_TRIP_INTERRUPT: kind = .interrupted
         default:
             switch status {
             case LUA_ERRERR: kind = .errorHandling
@@ -226,9 +232,15 @@ public final class LuaRuntime {
         let value = try? reader.read(at: -1)
         var message: String
         switch kind {
-        case .timeout, .memoryLimit:
+        case .timeout, .memoryLimit, .interrupted:
             let fatal = Self.string(from: &vm.pointee.fatal)
-            message = fatal.isEmpty ? (kind == .timeout ? Self.string(from: &vm.pointee.timeout_text) : Self.string(from: &vm.pointee.memory_text)) : fatal
+            let text: String
+            switch kind {
+            case .timeout: text = Self.string(from: &vm.pointee.timeout_text)
+            case .interrupted: text = Self.string(from: &vm.pointee.interrupt_text)
+            default: text = Self.string(from: &vm.pointee.memory_text)
+            }
+            message = fatal.isEmpty ? text : fatal
         default:
             if lua_type(state, -1) == LUA_TSTRING {
                 message = reader.stringOnTop() ?? ""
@@ -298,5 +310,55 @@ extension LuaRuntime {
     /// The embedded Lua's release, e.g. "Lua 5.4".
     public static var luaVersion: String {
         "Lua \(LUA_VERSION_NUM / 100).\(LUA_VERSION_NUM % 100)"
+    }
+}
+
+/// Stops a running script from another thread (a signal handler's queue, say): the script ends at
+/// its next hook check with `LuaScriptError.Kind.interrupted`, and cannot catch it.
+public final class LuaInterruptHandle: @unchecked Sendable {
+    // The lock guards `vm` against the runtime's deinit; rb_request_interrupt itself is atomic.
+    private let lock = PthreadMutex()
+    private var vm: UnsafeMutablePointer<rb_vm>?
+
+    init(vm: UnsafeMutablePointer<rb_vm>) { self.vm = vm }
+
+    /// Asks the script to stop, with `message` as its error (e.g. "interrupted by SIGTERM").
+    public func interrupt(message: String) {
+        lock.withLock {
+            guard let vm else { return }
+            if vm.pointee.interrupt_requested == 0 {
+                withUnsafeMutableBytes(of: &vm.pointee.interrupt_text) { raw in
+                    let bytes = Array(message.utf8.prefix(raw.count - 1))
+                    raw.copyBytes(from: bytes)
+                    raw[bytes.count] = 0
+                }
+            }
+            rb_request_interrupt(vm)
+        }
+    }
+
+    func invalidate() {
+        lock.withLock { vm = nil }
+    }
+}
+
+/// A pthread mutex (LuaRuntime does not import Foundation), at a stable address.
+final class PthreadMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
     }
 }

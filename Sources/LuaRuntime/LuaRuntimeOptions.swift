@@ -60,6 +60,8 @@ public struct LuaScriptError: Error, Sendable, CustomStringConvertible {
         case timeout
         /// The script allocated past `LuaRuntimeOptions.memoryLimit`.
         case memoryLimit
+        /// `LuaInterruptHandle.interrupt` stopped it.
+        case interrupted
         /// The error handler itself failed (e.g. out of memory while building the traceback).
         case errorHandling
     }

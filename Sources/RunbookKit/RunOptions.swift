@@ -19,6 +19,12 @@ public struct RunOptions: Sendable {
     public var now: Int64?
     /// `--log-level`: debug, info, warn or error.
     public var logLevel: String
+    /// `--no-lock`: run without taking the script's lock.
+    public var noLock = false
+    /// `--lock-wait`: wait this long for the lock instead of exiting 75 at once.
+    public var lockWait: Duration?
+    /// `--audit-log`; else `$XDG_STATE_HOME/runbook/audit.jsonl`.
+    public var auditLog: String?
 
     public init(
         scriptPath: String,

@@ -55,6 +55,15 @@ public enum ScriptRunner {
         }
         defer { setup.stop() }
 
+        let lock: RunLock?
+        do throws(RunLock.Failure) {
+            lock = options.noLock ? nil : try RunLock.acquire(script: options.scriptPath, wait: options.lockWait)
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return finish(.temporaryFailure, "\(error)")
+        }
+        defer { _ = lock }
+
         if watchdog, let timeout = options.timeout {
             Watchdog.arm(after: timeout + watchdogGrace) {
                 "runbook: the script ran past --timeout \(DurationArgument.format(timeout)) and did not return to Lua; stopped\n"
@@ -80,7 +89,17 @@ public enum ScriptRunner {
             return (.usage, error.message, [], nil)
         }
         let digest = SHA256.hex(source)
-        let connection = DevRevConnection(settings: setup.connection, deadline: deadline)
+        let journal: AuditJournal
+        do throws(AuditJournal.Failure) {
+            journal = try AuditJournal(
+                path: options.auditLog ?? AuditJournal.defaultPath(),
+                facts: .init(runID: runID, user: AuditJournal.currentUser(), host: AuditJournal.hostName(), script: options.scriptPath,
+                             scriptSHA256: digest, arguments: Dictionary(options.arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })))
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return (.configuration, error.description, [], digest)
+        }
+        let connection = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal)
         defer { connection.shutdown() }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
@@ -91,6 +110,8 @@ public enum ScriptRunner {
             runtime.register(LogModule.make(
                 threshold: LogModule.Level(name: options.logLevel) ?? .info, json: options.outputJSON, write: output.standardError))
             for module in IncidentModule.make(connection: connection) { runtime.register(module) }
+            SignalWatcher.watch(runtime.interruptHandle)
+            defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
             try runtime.run(file: options.scriptPath)
             return (.success, nil, connection.calls, digest)
@@ -120,6 +141,7 @@ public enum ScriptRunner {
         case .unreadable: return .usage
         case .syntax: return .dataError
         case .timeout: return .timeout
+        case .interrupted: return SignalWatcher.received ?? .interrupted
         case .memoryLimit, .errorHandling: return .scriptError
         case .runtime:
             guard case .object(let fields)? = error.value, let type = fields["type"]?.stringValue else { return .scriptError }

@@ -51,6 +51,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warn or error.", valueName: "LEVEL"))
     var logLevel: String = "info"
 
+    @Option(name: .customLong("lock-wait"), help: ArgumentHelp("Wait this long for another run of the script to finish (else exit 75 at once).", valueName: "SECONDS"))
+    var lockWait: Double?
+
+    @Flag(name: .customLong("no-lock"), help: "Run even if another run of the script is running.")
+    var noLock = false
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
+    var auditLog: String?
+
     func run() throws {
         var options = RunOptions(scriptPath: script)
         do {
@@ -76,6 +85,13 @@ struct RunCommand: ParsableCommand {
         options.sandbox = sandbox
         options.outputJSON = output == "json"
         options.logLevel = logLevel
+        if let lockWait {
+            guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds") }
+            options.lockWait = .milliseconds(Int64(lockWait * 1000))
+        }
+        options.noLock = noLock
+        options.auditLog = auditLog
+        SignalWatcher.install()
         options.searchPaths = RunOptions.searchPaths(fromEnvironment: getenv("RUNBOOK_PATH").map { String(cString: $0) })
         let status = ScriptRunner.run(options, watchdog: true)
         if status != .success { throw ExitCode(status.rawValue) }

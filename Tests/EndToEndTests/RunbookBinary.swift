@@ -39,6 +39,12 @@ struct RunbookBinary {
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "DEVREV_TOKEN")
         merged.removeValue(forKey: "RUNBOOK_PATH")
+        // Each run gets its own lock and journal directories unless the test names them, so
+        // tests running the same example side by side do not contend for its lock.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-state-\(UUID().uuidString)").path
+        merged["XDG_RUNTIME_DIR"] = scratch + "/run"
+        merged["XDG_STATE_HOME"] = scratch + "/state"
+        try? FileManager.default.createDirectory(atPath: scratch + "/run", withIntermediateDirectories: true)
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         process.currentDirectoryURL = directory ?? repository

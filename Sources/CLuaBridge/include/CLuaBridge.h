@@ -32,6 +32,7 @@ typedef enum {
     RB_TRIP_NONE = 0,
     RB_TRIP_TIMEOUT = 1,
     RB_TRIP_MEMORY = 2,
+    RB_TRIP_INTERRUPT = 3,
 } rb_trip;
 
 /* Return values of a dispatch call besides a result count (>= 0). */
@@ -63,6 +64,8 @@ typedef struct rb_vm {
     rb_trip tripped;
     char timeout_text[RB_MESSAGE_CAPACITY];  /* e.g. "the script ran past --timeout 1s" */
     char memory_text[RB_MESSAGE_CAPACITY];   /* e.g. "the script used more than --memory-limit 256MiB" */
+    char interrupt_text[RB_MESSAGE_CAPACITY]; /* e.g. "interrupted by SIGTERM" */
+    int interrupt_requested;                 /* set from any thread by rb_request_interrupt */
     char fatal[RB_MESSAGE_CAPACITY * 2];     /* the message raised once a limit tripped */
 
     void *host;
@@ -72,6 +75,10 @@ typedef struct rb_vm {
 } rb_vm;
 
 /* ---- state ---- */
+
+/* Asks the running script to stop at its next hook check, with vm->interrupt_text. Safe from any
+ * thread (an atomic store); a tripped interrupt cannot be caught, like the other limits. */
+void rb_request_interrupt(rb_vm *vm);
 
 /* Creates a state that allocates through vm's capped allocator. NULL when malloc fails. */
 lua_State *rb_newstate(rb_vm *vm);

@@ -28,12 +28,23 @@ final class DevRevConnection {
 
     let settings: Settings
     private let deadline: ContinuousClock.Instant?
+    /// Where mutations are journaled; nil only in unit tests of the bindings.
+    private let journal: AuditJournal?
     private var client: DevRevClient?
     private(set) var calls: [CallRecord] = []
 
-    init(settings: Settings, deadline: ContinuousClock.Instant?) {
+    init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?) {
         self.settings = settings
         self.deadline = deadline
+        self.journal = journal
+    }
+
+    private func journal(_ record: AuditJournal.Record) throws(ScriptFailure) {
+        do {
+            try journal?.append(record)
+        } catch {
+            throw .configuration(error.description)
+        }
     }
 
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
@@ -45,6 +56,10 @@ final class DevRevConnection {
             bytes = try LuaJSON.encode(body)
         } catch {
             throw ScriptFailure(type: "invalid_request", message: "\(operation): cannot encode the request: \(error)")
+        }
+        let mutation = !operation.isRead
+        if mutation {
+            try journal(.init(event: .intent, operation: operation.name, incident: incident, fields: body))
         }
         let clock = ContinuousClock()
         let start = clock.now
@@ -61,6 +76,10 @@ final class DevRevConnection {
         case .success(let exchange):
             calls.append(CallRecord(operation: operation.name, incident: incident, status: exchange.status,
                                     attempts: exchange.attempts, durationMilliseconds: milliseconds))
+            if mutation {
+                try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: exchange.status,
+                                  requestID: exchange.requestID, durationMilliseconds: milliseconds))
+            }
             do {
                 return try LuaJSON.decode(exchange.body)
             } catch {
@@ -69,7 +88,11 @@ final class DevRevConnection {
             }
         case .failure(let error):
             calls.append(CallRecord(operation: operation.name, incident: incident, status: error.status,
-                                    attempts: error.attempts, durationMilliseconds: milliseconds, error: error.type?.rawValue ?? "\(error.kind)"))
+                                    attempts: error.attempts, durationMilliseconds: milliseconds, error: error.typeName))
+            if mutation {
+                try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: error.status,
+                                  error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds))
+            }
             throw ScriptFailure(error)
         }
     }

@@ -1,0 +1,178 @@
+import DevRevAPI
+import DevRevSandbox
+import Foundation
+import Testing
+
+/// Unattended-run safety: the lock, the audit journal, signals.
+@Suite("Locking, journal and signals")
+struct CronGradeTests {
+    static let token = "cron-grade-token"
+
+    /// A directory for one test's lock, journal and script.
+    final class Workspace {
+        let root: URL
+        var run: String { root.appendingPathComponent("run").path }
+        var state: String { root.appendingPathComponent("state").path }
+        var journal: String { state + "/runbook/audit.jsonl" }
+        var environment: [String: String] { ["XDG_RUNTIME_DIR": run, "XDG_STATE_HOME": state, "DEVREV_TOKEN": CronGradeTests.token] }
+
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-cron-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(atPath: root.appendingPathComponent("run").path, withIntermediateDirectories: true)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+
+        func script(_ source: String) throws -> String {
+            let path = root.appendingPathComponent("chore.lua").path
+            try source.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        /// Waits (up to 20 s) until the journal holds `count` records: a request is then in flight.
+        func waitForRecords(_ count: Int) async throws {
+            for _ in 0..<200 {
+                if let records = try? records(), records.count >= count { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("the journal never reached \(count) records")
+        }
+
+        func records() throws -> [[String: Any]] {
+            let text = try String(contentsOfFile: journal, encoding: .utf8)
+            return try text.split(separator: "\n").map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
+        }
+
+        /// Starts the binary without waiting for it.
+        func start(_ arguments: [String], output: Pipe = Pipe()) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: RunbookBinary.path)
+            process.arguments = arguments
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return process
+        }
+    }
+
+    private func withSandbox(latency: Duration = .zero, _ body: (Sandbox, DevRevClient) async throws -> Void) async throws {
+        let sandbox = try await Sandbox.start(SandboxConfiguration(token: Self.token, faults: .init(latency: latency)))
+        let client = DevRevClient(configuration: DevRevConfiguration(baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(Self.token)))
+        do {
+            try await body(sandbox, client)
+        } catch {
+            try? await client.shutdown()
+            await sandbox.stop()
+            throw error
+        }
+        try await client.shutdown()
+        await sandbox.stop()
+    }
+
+    @Test func aSecondRunOfTheSameScriptExits75NamingTheHolder() async throws {
+        let workspace = try Workspace()
+        let script = try workspace.script("while true do end\n")
+        let first = try workspace.start(["run", script, "--timeout", "20s"])
+        defer { first.terminate() }
+        try await Task.sleep(for: .milliseconds(700))
+        let second = try await RunbookBinary.run(["run", script], environment: workspace.environment)
+        #expect(second.status == 75)
+        #expect(second.standardError.contains("another run of this script holds the lock"))
+        #expect(second.standardError.contains("(process \(first.processIdentifier))"))
+
+        let waited = try await RunbookBinary.run(["run", script, "--lock-wait", "0.5"], environment: workspace.environment)
+        #expect(waited.status == 75)
+        #expect(waited.standardError.contains("still held after"))
+
+        let unlocked = try await RunbookBinary.run(["run", script, "--no-lock", "--timeout", "200ms"], environment: workspace.environment)
+        #expect(unlocked.status == 124, "--no-lock runs alongside")
+    }
+
+    @Test func lockWaitRunsOnceTheHolderFinishes() async throws {
+        let workspace = try Workspace()
+        let script = try workspace.script("local t = os.clock() while os.clock() - t < 0.8 do end print('done')\n")
+        let first = try workspace.start(["run", script])
+        try await Task.sleep(for: .milliseconds(300))
+        let second = try await RunbookBinary.run(["run", script, "--lock-wait", "10"], environment: workspace.environment)
+        first.waitUntilExit()
+        #expect(second.status == 0, "\(second.standardError)")
+        #expect(second.standardOutput == "done\n")
+    }
+
+    @Test func mutationsAreJournaledBeforeAndAfterWithoutTheToken() async throws {
+        try await withSandbox { sandbox, client in
+            let workspace = try Workspace()
+            let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\nincident.get('INC-3')\npcall(incident.delete, 'INC-404')\n")
+            let result = try await RunbookBinary.run(["run", script, "--base-url", sandbox.baseURL, "--arg", "who=ops"], environment: workspace.environment)
+            #expect(result.status == 0, "\(result.standardError)")
+            let records = try workspace.records()
+            #expect(records.map { $0["event"] as? String } == ["intent", "outcome", "intent", "outcome"], "reads are not journaled")
+            #expect(records[0]["operation"] as? String == "incidents.update")
+            #expect((records[0]["fields"] as? [String: Any])?["severity"] as? Int == 1)
+            #expect(records[1]["status"] as? Int == 200)
+            #expect(records[1]["request_id"] as? String != nil)
+            #expect(records[3]["status"] as? Int == 404)
+            #expect(records[3]["error"] as? String == "not_found")
+            #expect((records[0]["arguments"] as? [String: String]) == ["who": "ops"])
+            #expect((records[0]["script_sha256"] as? String)?.count == 64)
+            #expect(records.allSatisfy { $0["run_id"] as? String == records[0]["run_id"] as? String })
+            let attributes = try FileManager.default.attributesOfItem(atPath: workspace.journal)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            #expect(!(try String(contentsOfFile: workspace.journal, encoding: .utf8)).contains(Self.token))
+            _ = client
+        }
+    }
+
+    @Test func anUnwritableJournalStopsTheRunBeforeAnyChange() async throws {
+        try await withSandbox { sandbox, client in
+            let workspace = try Workspace()
+            let script = try workspace.script("incident.update{ id = 'INC-3', severity = 0 }\n")
+            let result = try await RunbookBinary.run(
+                ["run", script, "--base-url", sandbox.baseURL, "--audit-log", "/proc/runbook/audit.jsonl"], environment: workspace.environment)
+            #expect(result.status == 78)
+            #expect(result.standardError.contains("cannot write the audit journal /proc/runbook/audit.jsonl"))
+            #expect(try await client.getIncident(id: "INC-3").severity?.id == 2)
+        }
+    }
+
+    @Test(arguments: [(SIGTERM, Int32(143), "SIGTERM"), (SIGINT, 130, "SIGINT")])
+    func aSignalEndsTheRunAfterTheInFlightOutcomeIsJournaled(signal: Int32, status: Int32, name: String) async throws {
+        try await withSandbox(latency: .seconds(4)) { sandbox, client in
+            let workspace = try Workspace()
+            let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\nprint('after')\nincident.update{ id = 'INC-3', severity = 0 }\n")
+            let output = Pipe()
+            let process = try workspace.start(["run", script, "--base-url", sandbox.baseURL], output: output)
+            try await workspace.waitForRecords(1)
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == status, "\(text)")
+            #expect(text.contains("interrupted by \(name)"))
+            #expect(!text.contains("after"))
+            let records = try workspace.records()
+            #expect(records.map { $0["event"] as? String } == ["intent", "outcome"])
+            #expect(try await client.getIncident(id: "INC-3").severity?.id == 1, "the in-flight update completed; the next never started")
+        }
+    }
+
+    @Test func aKillDuringAWriteLeavesAnIntentAndAUsableJournal() async throws {
+        try await withSandbox(latency: .milliseconds(2000)) { sandbox, _ in
+            let workspace = try Workspace()
+            let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\n")
+            let process = try workspace.start(["run", script, "--base-url", sandbox.baseURL])
+            try await workspace.waitForRecords(1)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(try workspace.records().map { $0["event"] as? String } == ["intent"])
+
+            let again = try await RunbookBinary.run(["run", script, "--base-url", sandbox.baseURL], environment: workspace.environment)
+            #expect(again.status == 0, "the lock died with the process: \(again.standardError)")
+            #expect(try workspace.records().map { $0["event"] as? String } == ["intent", "intent", "outcome"])
+        }
+    }
+}
