@@ -25,6 +25,15 @@ public struct RunOptions: Sendable {
     public var lockWait: Duration?
     /// `--audit-log`; else `$XDG_STATE_HOME/runbook/audit.jsonl`.
     public var auditLog: String?
+    /// `--dry-run`: reads go out, changes are planned and printed, none is sent.
+    public var dryRun = false
+    /// `runbook plan -o FILE`: a dry run that writes its changes to FILE.
+    public var planOutput: String?
+    /// `--max-changes N`: plan first; send the plan only if it has at most N changes.
+    public var maxChanges: Int?
+
+    /// Whether the script runs against a planner rather than sending changes.
+    var plans: Bool { dryRun || planOutput != nil || maxChanges != nil }
 
     public init(
         scriptPath: String,

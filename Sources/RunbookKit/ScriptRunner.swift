@@ -70,23 +70,31 @@ public enum ScriptRunner {
             }
         }
         let deadline = options.timeout.map { ContinuousClock.now + $0 }
-        let (status, message, calls, digest) = LuaThread.runAndWait { () -> (ExitStatus, String?, [DevRevConnection.CallRecord], String?) in
-            runOnThisThread(options, setup: setup, runID: runID, deadline: deadline, output: output)
-        }
-        report.calls = calls
-        report.scriptSHA256 = digest
-        return finish(status, message)
+        let result = LuaThread.runAndWait { runOnThisThread(options, setup: setup, runID: runID, deadline: deadline, output: output) }
+        report.calls = result.calls
+        report.scriptSHA256 = result.digest
+        report.plan = result.plan
+        return finish(result.status, result.message)
+    }
+
+    struct RunResult: Sendable {
+        var status: ExitStatus
+        var message: String?
+        var calls: [DevRevConnection.CallRecord] = []
+        var digest: String?
+        /// The planned changes' summaries, for a run that planned.
+        var plan: [String]?
     }
 
     static func runOnThisThread(
         _ options: RunOptions, setup: RunSetup, runID: String, deadline: ContinuousClock.Instant?, output: RunnerOutput
-    ) -> (ExitStatus, String?, [DevRevConnection.CallRecord], String?) {
+    ) -> RunResult {
         let source: [UInt8]
         do {
             source = try LuaRuntime.read(file: options.scriptPath)
         } catch {
             output.standardError("runbook: \(error.message)\n")
-            return (.usage, error.message, [], nil)
+            return RunResult(status: .usage, message: error.message)
         }
         let digest = SHA256.hex(source)
         let journal: AuditJournal
@@ -97,15 +105,17 @@ public enum ScriptRunner {
                              scriptSHA256: digest, arguments: Dictionary(options.arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })))
         } catch {
             output.standardError("runbook: \(error)\n")
-            return (.configuration, error.description, [], digest)
+            return RunResult(status: .configuration, message: error.description, digest: digest)
         }
-        let connection = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal)
+        let planner = options.plans ? Planner() : nil
+        let connection = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal, planner: planner)
         defer { connection.shutdown() }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
         do throws(LuaScriptError) {
             let runtime = try LuaRuntime(options: runtimeOptions(for: options), output: printTarget)
-            runtime.register(RunbookModule.make(arguments: options.arguments, clock: RunClock(frozen: options.now), runID: runID, dryRun: false))
+            runtime.register(RunbookModule.make(
+                arguments: options.arguments, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
             runtime.register(LogModule.make(
                 threshold: LogModule.Level(name: options.logLevel) ?? .info, json: options.outputJSON, write: output.standardError))
@@ -114,15 +124,60 @@ public enum ScriptRunner {
             defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
             try runtime.run(file: options.scriptPath)
-            return (.success, nil, connection.calls, digest)
         } catch {
             var status = exitStatus(for: error)
             if let deadline, ContinuousClock.now >= deadline, case .object(let fields)? = error.value, fields["type"] == "timeout" {
                 status = .timeout
             }
             report(error, output: output)
-            return (status, error.message, connection.calls, digest)
+            return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest)
         }
+        guard let planner else { return RunResult(status: .success, calls: connection.calls, digest: digest) }
+        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes.map(\.summary))
+        let say: (String) -> Void = { line in
+            if options.outputJSON { output.standardError(line + "\n") } else { output.write(line + "\n") }
+        }
+        let count = planner.changes.count
+        if let path = options.planOutput {
+            let plan = PlanFile(
+                runID: runID, script: options.scriptPath, scriptSHA256: digest,
+                arguments: Dictionary(options.arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
+                created: RFC3339.format(Date()), changes: planner.changes)
+            do {
+                try plan.write(to: path)
+            } catch {
+                output.standardError("runbook: cannot write the plan \(path): \(error.localizedDescription)\n")
+                result.status = .usage
+                result.message = "cannot write the plan \(path)"
+                return result
+            }
+            say("plan: \(count) change\(count == 1 ? "" : "s") written to \(path); nothing was sent")
+            planner.changes.forEach { say("  " + $0.summary) }
+        } else if let limit = options.maxChanges {
+            guard count <= limit else {
+                let message = "the run would make \(count) changes, more than --max-changes \(limit); nothing was sent"
+                output.standardError("runbook: \(message)\n")
+                planner.changes.forEach { output.standardError("  " + $0.summary + "\n") }
+                result.status = .dataError
+                result.message = message
+                return result
+            }
+            let live = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal)
+            defer { live.shutdown() }
+            do {
+                let applied = try PlanApplier.apply(planner.changes, connection: live, say: say)
+                say("applied \(applied.applied.count) of \(count) planned changes, skipped \(applied.skipped.count)")
+            } catch {
+                output.standardError("runbook: \(error)\n")
+                result.status = error.exitStatus
+                result.message = error.description
+            }
+            result.calls += live.calls
+        } else {
+            say("dry run: \(count) change\(count == 1 ? "" : "s") planned, nothing sent")
+            planner.changes.forEach { say("  " + $0.summary) }
+        }
+        return result
     }
 
     static func runtimeOptions(for options: RunOptions) -> LuaRuntimeOptions {
@@ -212,6 +267,7 @@ struct RunReport: Encodable {
     var scriptSHA256: String?
     var arguments: [ScriptArgument]
     var calls: [DevRevConnection.CallRecord] = []
+    var plan: [String]?
     var outcome = "success"
     var error: String?
     var exitCode: Int32 = 0
@@ -229,7 +285,7 @@ struct RunReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case runID = "run_id", script, arguments, calls, outcome, error
+        case runID = "run_id", script, arguments, calls, plan, outcome, error
         case exitCode = "exit_code"
     }
 
@@ -245,6 +301,7 @@ struct RunReport: Encodable {
         try script.encodeIfPresent(scriptSHA256, forKey: .sha256)
         try container.encode(Dictionary(arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }), forKey: .arguments)
         try container.encode(calls, forKey: .calls)
+        try container.encodeIfPresent(plan, forKey: .plan)
         try container.encode(outcome, forKey: .outcome)
         try container.encodeIfPresent(error, forKey: .error)
         try container.encode(exitCode, forKey: .exitCode)

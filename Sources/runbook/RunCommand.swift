@@ -60,7 +60,22 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
     var auditLog: String?
 
+    @Flag(name: .customLong("dry-run"), help: "Read as usual, plan every change with its diff, send none.")
+    var dryRun = false
+
+    @Option(name: .customLong("max-changes"), help: ArgumentHelp("Plan first; send the plan only if it has at most N changes (else exit 65).", valueName: "N"))
+    var maxChanges: Int?
+
+    /// Set by `runbook plan`.
+    var planOutput: String?
+
     func run() throws {
+        let options = try makeOptions()
+        let status = ScriptRunner.run(options, watchdog: true)
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    func makeOptions() throws -> RunOptions {
         var options = RunOptions(scriptPath: script)
         do {
             options.arguments = try arguments.map { text throws(ScriptArgument.Invalid) in try ScriptArgument(parsing: text) }
@@ -91,10 +106,16 @@ struct RunCommand: ParsableCommand {
         }
         options.noLock = noLock
         options.auditLog = auditLog
-        SignalWatcher.install()
+        if let maxChanges {
+            guard maxChanges >= 0 else { throw ValidationError("--max-changes must be 0 or more") }
+            guard !dryRun else { throw ValidationError("--max-changes sends the plan; leave out --dry-run") }
+        }
+        options.dryRun = dryRun
+        options.maxChanges = maxChanges
+        options.planOutput = planOutput
         options.searchPaths = RunOptions.searchPaths(fromEnvironment: getenv("RUNBOOK_PATH").map { String(cString: $0) })
-        let status = ScriptRunner.run(options, watchdog: true)
-        if status != .success { throw ExitCode(status.rawValue) }
+        SignalWatcher.install()
+        return options
     }
 }
 
@@ -123,5 +144,69 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         print(RunbookVersion.description)
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Dry-run a script and write the changes it would make to a plan file.",
+        discussion: "Takes every option of run. Apply the plan later with: runbook apply PLAN"
+    )
+
+    @OptionGroup var runOptions: RunCommand
+
+    @Option(name: .customShort("o"), help: ArgumentHelp("The plan file to write.", valueName: "PLAN"))
+    var planFile: String
+
+    func run() throws {
+        var command = runOptions
+        command.planOutput = planFile
+        guard !command.dryRun, command.maxChanges == nil else {
+            throw ValidationError("plan never sends anything: leave out --dry-run and --max-changes")
+        }
+        let options = try command.makeOptions()
+        let status = ScriptRunner.run(options, watchdog: true)
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Send exactly the changes of a plan, skipping incidents modified since it was planned."
+    )
+
+    @Argument(help: "The plan file written by runbook plan.")
+    var plan: String
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL).", valueName: "URL"))
+    var baseURL: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
+    var tokenFile: String?
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal.", valueName: "PATH"))
+    var auditLog: String?
+
+    @Option(name: .customLong("lock-wait"), help: ArgumentHelp("Wait this long for a run of the plan's script to finish.", valueName: "SECONDS"))
+    var lockWait: Double?
+
+    @Flag(name: .customLong("no-lock"), help: "Apply even if a run of the plan's script is running.")
+    var noLock = false
+
+    func run() throws {
+        var options = RunOptions(scriptPath: plan)
+        options.baseURL = baseURL
+        options.tokenFile = tokenFile
+        options.auditLog = auditLog
+        options.noLock = noLock
+        if let lockWait {
+            guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds") }
+            options.lockWait = .milliseconds(Int64(lockWait * 1000))
+        }
+        SignalWatcher.install()
+        let status = PlanApplying.apply(options)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

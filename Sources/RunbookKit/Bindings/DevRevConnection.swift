@@ -30,13 +30,26 @@ final class DevRevConnection {
     private let deadline: ContinuousClock.Instant?
     /// Where mutations are journaled; nil only in unit tests of the bindings.
     private let journal: AuditJournal?
+    /// Set in a dry run: mutations are planned, not sent.
+    let planner: Planner?
     private var client: DevRevClient?
     private(set) var calls: [CallRecord] = []
 
-    init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?) {
+    init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?, planner: Planner? = nil) {
         self.settings = settings
         self.deadline = deadline
         self.journal = journal
+        self.planner = planner
+    }
+
+    /// The incident as the run knows it, else as DevRev has it now (a real read).
+    private func current(_ id: String) throws(ScriptFailure) -> [String: JSONValue] {
+        if let known = planner?.known(id) { return known }
+        let response = try send(.getIncident, body: .object(["id": .string(id)]), incident: id)
+        guard case .object(let fields) = response, case .object(let incident)? = fields["incident"] else {
+            throw ScriptFailure(type: "malformed_response", message: "incidents.get: the response has no incident")
+        }
+        return incident
     }
 
     private func journal(_ record: AuditJournal.Record) throws(ScriptFailure) {
@@ -50,6 +63,24 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        guard let planner, !operation.isRead else { return try send(operation, body: body, incident: incident) }
+        switch operation {
+        case .updateIncident:
+            let before = try current(incident ?? "")
+            return .object(["incident": planner.planUpdate(body, current: before)])
+        case .createIncident:
+            return .object(["incident": planner.planCreate(body)])
+        case .deleteIncident:
+            let id = incident ?? ""
+            planner.planDelete(id, current: try current(id))
+            return .object([:])
+        default:
+            throw ScriptFailure(type: "validation", message: "\(operation): cannot be planned in a dry run")
+        }
+    }
+
+    /// Sends a request for real (journaling mutations), and lets the planner learn from reads.
+    func send(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
         let client = try connect()
         let bytes: [UInt8]
         do {
@@ -81,7 +112,8 @@ final class DevRevConnection {
                                   requestID: exchange.requestID, durationMilliseconds: milliseconds))
             }
             do {
-                return try LuaJSON.decode(exchange.body)
+                let response = try LuaJSON.decode(exchange.body)
+                return planner?.observe(response) ?? response
             } catch {
                 throw ScriptFailure(type: "malformed_response", status: exchange.status,
                                     message: "\(operation): the response is not JSON")

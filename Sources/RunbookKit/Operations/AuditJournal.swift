@@ -10,7 +10,7 @@ import Darwin
 /// The append-only audit journal: one JSON object per line, written and flushed to disk before
 /// each mutation is sent (`intent`) and after it (`outcome`), so a run killed mid-request leaves an
 /// intent without an outcome. Mode 0600. Never holds the token.
-final class AuditJournal {
+final class AuditJournal: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let path: String
         let reason: String
@@ -20,7 +20,7 @@ final class AuditJournal {
     }
 
     /// What every record of a run repeats.
-    struct RunFacts {
+    struct RunFacts: Sendable {
         var runID: String
         var user: String
         var host: String

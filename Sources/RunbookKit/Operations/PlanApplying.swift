@@ -1,0 +1,58 @@
+import DevRevAPI
+import Foundation
+import LuaRuntime
+
+/// `runbook apply PLAN`: sends exactly the changes of a plan, without running the script again,
+/// skipping (and reporting) every incident modified since it was planned.
+public enum PlanApplying {
+    /// `options.scriptPath` is the plan file; connection, lock and journal options apply as for `run`.
+    public static func apply(_ options: RunOptions, output: RunnerOutput = .process) -> ExitStatus {
+        let plan: PlanFile
+        do {
+            plan = try PlanFile.read(options.scriptPath)
+        } catch let error as PlanError {
+            output.standardError("runbook: \(error)\n")
+            return .dataError
+        } catch {
+            output.standardError("runbook: cannot read the plan \(options.scriptPath): \(error.localizedDescription)\n")
+            return .usage
+        }
+        let setup: RunSetup
+        do {
+            setup = try RunSetup.resolve(options)
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return .configuration
+        }
+        let lock: RunLock?
+        do throws(RunLock.Failure) {
+            lock = options.noLock ? nil : try RunLock.acquire(script: plan.script, wait: options.lockWait)
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return .temporaryFailure
+        }
+        defer { _ = lock }
+        let journal: AuditJournal
+        do throws(AuditJournal.Failure) {
+            journal = try AuditJournal(
+                path: options.auditLog ?? AuditJournal.defaultPath(),
+                facts: .init(runID: ScriptRunner.makeRunID(), user: AuditJournal.currentUser(), host: AuditJournal.hostName(),
+                             script: plan.script, scriptSHA256: plan.scriptSHA256, arguments: plan.arguments))
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return .configuration
+        }
+        return LuaThread.runAndWait { () -> ExitStatus in
+            let connection = DevRevConnection(settings: setup.connection, deadline: nil, journal: journal)
+            defer { connection.shutdown() }
+            do throws(ScriptFailure) {
+                let outcome = try PlanApplier.apply(plan.changes, connection: connection) { output.write($0 + "\n") }
+                output.write("applied \(outcome.applied.count) of \(plan.changes.count) planned changes, skipped \(outcome.skipped.count)\n")
+                return .success
+            } catch {
+                output.standardError("runbook: \(error)\n")
+                return error.exitStatus
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import DevRevAPI
+
+/// A change a dry run would have made, and what it was made against.
+struct PlannedChange: Codable, Sendable {
+    /// e.g. "incidents.update"
+    var operation: String
+    /// The incident's id or display id; nil for a create.
+    var incident: String?
+    /// The request body that would be sent, exactly.
+    var body: JSONValue
+    /// The incident's `modified_date` when planned; `apply` skips the change if it moved since.
+    var plannedModifiedDate: String?
+    /// The one-line description: `INC-42  severity Sev2 -> Sev1, owned_by [DEVU-1] -> [DEVU-7]`.
+    var summary: String
+
+    enum CodingKeys: String, CodingKey {
+        case operation, incident, body, summary
+        case plannedModifiedDate = "planned_modified_date"
+    }
+}
+
+/// Dry runs: mutations are recorded instead of sent, and answered with the incident as it would
+/// be, built from the request and from what the run has read (so labels, names and summaries
+/// look like DevRev's).
+final class Planner {
+    private(set) var changes: [PlannedChange] = []
+    /// Every incident the run has read or planned, by id and by display id.
+    private var incidents: [String: [String: JSONValue]] = [:]
+    /// Summaries seen in any incident, to resolve references the way DevRev would.
+    private var users: [String: JSONValue] = [:]
+    private var parts: [String: JSONValue] = [:]
+    private var tags: [String: JSONValue] = [:]
+    private var stages: [String: JSONValue] = [:]
+    private var enumLabels: [String: [Int64: JSONValue]] = [:]
+    private var createdCount = 0
+    /// Ids and display ids of incidents with a planned update or delete.
+    private var planned: Set<String> = []
+    private var deleted: Set<String> = []
+
+    /// Learns from a response (the incidents in it and the summaries they hold), and returns it
+    /// as the script should see it: incidents with planned changes as they would be, planned
+    /// deletions gone, so later logic behaves as in a real run.
+    func observe(_ response: JSONValue) -> JSONValue {
+        guard case .object(var fields) = response else { return response }
+        if case .object(let incident)? = fields["incident"] {
+            if let id = Self.identity(incident), planned.contains(id), let known = incidents[id] {
+                fields["incident"] = .object(known)
+            } else {
+                remember(incident)
+            }
+        }
+        if case .array(let list)? = fields["incidents"] {
+            var shown: [JSONValue] = []
+            for item in list {
+                guard case .object(let incident) = item else { continue }
+                let id = Self.identity(incident)
+                if let id, deleted.contains(id) { continue }
+                if let id, planned.contains(id), let known = incidents[id] {
+                    shown.append(.object(known))
+                } else {
+                    remember(incident)
+                    shown.append(item)
+                }
+            }
+            fields["incidents"] = .array(shown)
+        }
+        return .object(fields)
+    }
+
+    private static func identity(_ incident: [String: JSONValue]) -> String? {
+        text(incident["id"]) ?? text(incident["display_id"])
+    }
+
+    private func markPlanned(_ incident: [String: JSONValue], deleted isDeleted: Bool = false) {
+        for key in ["id", "display_id"] {
+            guard let id = Self.text(incident[key]) else { continue }
+            planned.insert(id)
+            if isDeleted { deleted.insert(id) }
+        }
+    }
+
+    func known(_ reference: String) -> [String: JSONValue]? { incidents[reference] }
+
+    private func remember(_ incident: [String: JSONValue]) {
+        for key in ["id", "display_id"] {
+            if case .string(let id)? = incident[key] { incidents[id] = incident }
+        }
+        func index(_ value: JSONValue?, into table: inout [String: JSONValue]) {
+            guard case .object(let summary)? = value else { return }
+            for key in ["id", "display_id", "name"] {
+                if case .string(let name)? = summary[key] { table[name] = value }
+            }
+        }
+        for field in ["owned_by", "created_by", "modified_by"] {
+            if case .array(let list)? = incident[field] { list.forEach { index($0, into: &users) } } else { index(incident[field], into: &users) }
+        }
+        if case .array(let list)? = incident["applies_to_parts"] { list.forEach { index($0, into: &parts) } }
+        if case .array(let list)? = incident["tags"] {
+            for case .object(let tag) in list { index(tag["tag"], into: &tags) }
+        }
+        if case .object(let stage)? = incident["stage"], case .object(let inner)? = stage["stage"] {
+            for key in ["id", "name"] {
+                if case .string(let name)? = inner[key] { stages[name] = .object(stage) }
+            }
+        }
+        for field in ["severity", "reported_by", "source"] {
+            if case .object(let value)? = incident[field], case .integer(let id)? = value["id"] {
+                enumLabels[field, default: [:]][id] = .object(value)
+            }
+        }
+    }
+
+    // MARK: planning
+
+    func planUpdate(_ body: JSONValue, current: [String: JSONValue]) -> JSONValue {
+        guard case .object(let request) = body else { return .object(current) }
+        var after = current
+        for (key, value) in request where key != "id" {
+            after[key] = resolved(key, value, current: current[key])
+        }
+        let reference = Self.text(current["display_id"]) ?? Self.text(current["id"]) ?? Self.text(request["id"]) ?? "?"
+        changes.append(PlannedChange(
+            operation: DevRevOperation.updateIncident.name, incident: Self.text(request["id"]) ?? reference, body: body,
+            plannedModifiedDate: Self.text(current["modified_date"]), summary: "\(reference)  " + Self.diff(current, after)))
+        remember(after)
+        markPlanned(after)
+        return .object(after)
+    }
+
+    func planCreate(_ body: JSONValue) -> JSONValue {
+        createdCount += 1
+        var incident: [String: JSONValue] = ["id": .string("planned-\(createdCount)"), "display_id": .string("PLANNED-\(createdCount)")]
+        if case .object(let request) = body {
+            for (key, value) in request { incident[key] = resolved(key, value, current: nil) }
+        }
+        let title = Self.text(incident["title"]) ?? ""
+        changes.append(PlannedChange(operation: DevRevOperation.createIncident.name, incident: nil, body: body,
+                                     plannedModifiedDate: nil, summary: "+ create \"\(title)\""))
+        return .object(incident)
+    }
+
+    func planDelete(_ id: String, current: [String: JSONValue]) {
+        let reference = Self.text(current["display_id"]) ?? id
+        changes.append(PlannedChange(operation: DevRevOperation.deleteIncident.name, incident: id, body: .object(["id": .string(id)]),
+                                     plannedModifiedDate: Self.text(current["modified_date"]), summary: "- delete \(reference)"))
+        markPlanned(current, deleted: true)
+    }
+
+    /// The value a field would have after the request sets it.
+    private func resolved(_ key: String, _ value: JSONValue, current: JSONValue?) -> JSONValue {
+        func summary(_ reference: JSONValue, in table: [String: JSONValue]) -> JSONValue {
+            guard case .string(let id) = reference else { return reference }
+            return table[id] ?? .object(["id": .string(id), "display_id": .string(id)])
+        }
+        func list(_ value: JSONValue) -> [JSONValue] {
+            if case .object(let wrapper) = value, case .array(let items)? = wrapper["set"] { return items }
+            if case .array(let items) = value { return items }
+            return []
+        }
+        switch key {
+        case "owned_by":
+            return .array(list(value).map { summary($0, in: users) })
+        case "applies_to_parts":
+            return .array(list(value).map { summary($0, in: parts) })
+        case "tags":
+            return .array(list(value).map { item in
+                guard case .object(let tag) = item, let id = tag["tag_id"] else { return item }
+                var result: [String: JSONValue] = ["tag": summary(id, in: tags)]
+                if let text = tag["value"] { result["value"] = text }
+                return .object(result)
+            })
+        case "stage":
+            guard case .object(let request) = value, case .string(let name)? = request["stage"] else { return value }
+            return stages[name] ?? .object(["stage": .object(["id": .string(name), "name": .string(name)])])
+        case "severity", "reported_by", "source":
+            guard case .integer(let id) = value else { return value }
+            return enumLabels[key]?[id] ?? .object(["id": .integer(id)])
+        case "impact":
+            return current ?? value
+        default:
+            return value
+        }
+    }
+
+    // MARK: text
+
+    static func text(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { return text }
+        return nil
+    }
+
+    /// `severity Sev2 -> Sev1, owned_by [DEVU-1] -> [DEVU-7]`: the top-level fields that change.
+    static func diff(_ before: [String: JSONValue], _ after: [String: JSONValue]) -> String {
+        var parts: [String] = []
+        for key in after.keys.sorted() where key != "modified_date" && key != "modified_by" {
+            let old = render(before[key])
+            let new = render(after[key])
+            if old != new { parts.append("\(key) \(old) -> \(new)") }
+        }
+        return parts.isEmpty ? "no change" : parts.joined(separator: ", ")
+    }
+
+    static func render(_ value: JSONValue?) -> String {
+        switch value {
+        case nil, .null?: return "-"
+        case .string(let text)?: return text
+        case .integer(let number)?: return "\(number)"
+        case .number(let number)?: return "\(number)"
+        case .bool(let flag)?: return "\(flag)"
+        case .array(let items)?: return "[" + items.map { render($0) }.joined(separator: ",") + "]"
+        case .object(let fields)?:
+            if case .object(let stage)? = fields["stage"] { return render(stage["name"] ?? stage["id"]) }
+            if case .object(let tag)? = fields["tag"] { return render(tag["name"] ?? tag["id"]) }
+            for key in ["label", "display_id", "name", "id"] where fields[key] != nil { return render(fields[key]) }
+            return (try? String(decoding: LuaJSON.encode(.object(fields)), as: UTF8.self)) ?? "{…}"
+        }
+    }
+}
