@@ -210,3 +210,29 @@ struct ApplyCommand: ParsableCommand {
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the token (present, not near expiry), that DevRev answers, and that the lock and journal directories are writable.",
+        discussion: "Exit 0 when all is well (warnings included), 78 for configuration, 77 for a rejected token, 69 when DevRev does not answer."
+    )
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL).", valueName: "URL"))
+    var baseURL: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
+    var tokenFile: String?
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal to check.", valueName: "PATH"))
+    var auditLog: String?
+
+    func run() throws {
+        var options = RunOptions(scriptPath: "")
+        options.baseURL = baseURL
+        options.tokenFile = tokenFile
+        options.auditLog = auditLog
+        let status = Doctor.run(options)
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}

@@ -1,0 +1,110 @@
+import DevRevAPI
+import Foundation
+
+/// `runbook doctor`: is this machine ready to run runbooks unattended? The token is present and
+/// not near expiry, DevRev answers, and the lock and journal directories are writable.
+public enum Doctor {
+    /// A token expiring within this is reported as a warning.
+    static let expiryWarning: TimeInterval = 7 * 86_400
+
+    enum Level: String { case ok, warn, fail }
+
+    struct Check {
+        var level: Level
+        var name: String
+        var detail: String
+    }
+
+    /// Runs every check, prints one line each, and returns the first failure's exit status.
+    public static func run(_ options: RunOptions, output: RunnerOutput = .process, now: Date = Date()) -> ExitStatus {
+        var checks: [Check] = []
+        var status = ExitStatus.success
+        func record(_ check: Check, failing: ExitStatus? = nil) {
+            checks.append(check)
+            output.write("\(check.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))\(check.name): \(check.detail)\n")
+            if check.level == .fail, let failing, status == .success { status = failing }
+        }
+
+        let setup: RunSetup?
+        do {
+            setup = try RunSetup.resolve(options)
+        } catch {
+            setup = nil
+            record(Check(level: .fail, name: "configuration", detail: "\(error)"), failing: .configuration)
+        }
+
+        if let setup {
+            if let token = setup.connection.token {
+                record(tokenCheck(token, now: now), failing: .configuration)
+                let (check, failing) = reachability(setup.connection)
+                record(check, failing: failing)
+            } else {
+                record(Check(level: .fail, name: "token", detail: "no DevRev token: set DEVREV_TOKEN or pass --token-file"), failing: .configuration)
+            }
+        }
+        record(writable(directory: RunLock.directory(), name: "lock directory"), failing: .configuration)
+        let journal = options.auditLog ?? AuditJournal.defaultPath()
+        record(writable(directory: (journal as NSString).deletingLastPathComponent, name: "journal directory"), failing: .configuration)
+        return status
+    }
+
+    /// PATs are JWTs with an `exp` claim; other tokens cannot be checked for expiry.
+    static func tokenCheck(_ token: DevRevToken, now: Date) -> Check {
+        guard let expiry = expiry(ofJWT: token.value) else {
+            return Check(level: .ok, name: "token", detail: "present (not a JWT with an expiry: cannot tell when it expires)")
+        }
+        let day = expiry.formatted(Date.ISO8601FormatStyle().year().month().day())
+        let left = expiry.timeIntervalSince(now)
+        if left <= 0 {
+            return Check(level: .fail, name: "token", detail: "expired on \(day); create a new personal access token")
+        }
+        let days = Int(left / 86_400)
+        if left < expiryWarning {
+            return Check(level: .warn, name: "token", detail: "expires in \(days) day\(days == 1 ? "" : "s") (\(day)); replace it before then")
+        }
+        return Check(level: .ok, name: "token", detail: "expires in \(days) days (\(day))")
+    }
+
+    static func expiry(ofJWT token: String) -> Date? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3 else { return nil }
+        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        guard let data = Data(base64Encoded: payload),
+            let claims = try? JSONDecoder().decode(JSONValue.self, from: data),
+            case .object(let fields) = claims
+        else { return nil }
+        switch fields["exp"] {
+        case .integer(let seconds)?: return Date(timeIntervalSince1970: TimeInterval(seconds))
+        case .number(let seconds)?: return Date(timeIntervalSince1970: seconds)
+        default: return nil
+        }
+    }
+
+    /// One cheap read; on failure, the exit status its error class has.
+    private static func reachability(_ settings: DevRevConnection.Settings) -> (Check, ExitStatus) {
+        let connection = DevRevConnection(settings: settings, deadline: ContinuousClock.now + .seconds(20), journal: nil)
+        defer { connection.shutdown() }
+        do throws(ScriptFailure) {
+            _ = try connection.send(.listIncidents, body: .object(["limit": .integer(1)]), incident: nil)
+            return (Check(level: .ok, name: "api", detail: "\(settings.baseURL) answers incidents.list"), .success)
+        } catch {
+            let status = error.exitStatus == .scriptError ? ExitStatus.unavailable : error.exitStatus
+            return (Check(level: .fail, name: "api", detail: "\(settings.baseURL): \(error)"), status)
+        }
+    }
+
+    private static func writable(directory: String, name: String) -> Check {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            return Check(level: .fail, name: name, detail: "cannot create \(directory)")
+        }
+        let probe = directory + "/.runbook-doctor-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: Data("ok".utf8)) else {
+            return Check(level: .fail, name: name, detail: "\(directory) is not writable")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+        return Check(level: .ok, name: name, detail: "\(directory) is writable")
+    }
+}
