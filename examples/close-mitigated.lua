@@ -1,9 +1,11 @@
+--- @description Close incidents mitigated more than `hours` ago.
+--- @param hours number = 24  how long ago they were mitigated
+--- @param stage string = resolved  the closed stage to move them to
 -- Close incidents mitigated more than `hours` ago: move them to the closed stage (default
 -- "resolved"), which sets their actual close date.
 --   runbook run examples/close-mitigated.lua --arg hours=24 --arg stage=resolved
-local hours = tonumber(runbook.args.hours or "24")
-local closed_stage = runbook.args.stage or "resolved"
-assert(hours and hours > 0, "hours must be a positive number")
+local hours, closed_stage = runbook.args.hours, runbook.args.stage
+assert(hours > 0, "hours must be positive")
 
 local cutoff = runbook.now() - math.floor(hours * 3600)
 local closed = 0

@@ -1,8 +1,10 @@
+--- @description Move every incident owned by one user to another.
+--- @param from string  the user whose incidents move (e.g. DEVU-2)
+--- @param to string  the user who takes them (e.g. DEVU-4)
 -- Move every incident owned by one user to another (someone left, or went on leave). Other
 -- owners of an incident stay.
 --   runbook run examples/reassign-owner.lua --arg from=DEVU-2 --arg to=DEVU-4
 local from, to = runbook.args.from, runbook.args.to
-assert(from and to, "give --arg from=DEVU-... and --arg to=DEVU-...")
 
 -- Collect first, then change: updating while paging could shift the pages.
 local owned = {}

@@ -1,7 +1,9 @@
+--- @description Stamp a target close date on open sev-1 incidents that have none.
+--- @param hours number = 24  how long after creation the target is
 -- Stamp a target close date on new sev-1 incidents that have none: `hours` after they were created.
 --   runbook run examples/stamp-target-close.lua --arg hours=24
-local hours = tonumber(runbook.args.hours or "24")
-assert(hours and hours > 0, "hours must be a positive number")
+local hours = runbook.args.hours
+assert(hours > 0, "hours must be positive")
 
 local stamped = 0
 for inc in incident.list{ severity = {1} } do

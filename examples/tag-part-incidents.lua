@@ -1,7 +1,9 @@
+--- @description Tag every incident that touches a part, keeping the tags it has.
+--- @param part string  the part (e.g. PROD-2)
+--- @param tag string  the tag's name or id (e.g. database)
 -- Tag every incident that touches a part, keeping the tags it has.
 --   runbook run examples/tag-part-incidents.lua --arg part=PROD-2 --arg tag=database
 local part, tag = runbook.args.part, runbook.args.tag
-assert(part and tag, "give --arg part=PROD-... and --arg tag=<tag name or id>")
 
 local tagged = 0
 for inc in incident.list{ applies_to_parts = {part} } do

@@ -4,11 +4,8 @@ import LuaRuntime
 
 /// The `runbook` table scripts see: the run's parameters and its clock.
 enum RunbookModule {
-    static func make(arguments: [ScriptArgument], clock: RunClock, runID: String, dryRun: Bool) -> LuaModule {
-        var args: [String: LuaValue] = [:]
-        for argument in arguments {
-            args[argument.key] = .string(LuaString(argument.value))
-        }
+    /// `args` is `runbook.args`: typed by the script's declarations (ScriptDeclarations).
+    static func make(args: [String: LuaValue], clock: RunClock, runID: String, dryRun: Bool) -> LuaModule {
         let now = LuaFunction(name: "now") { _ in [.integer(clock.now())] }
         let time = LuaFunction(name: "time") { call in
             guard let text = try call.value(at: 1).stringValue, let date = RFC3339.parse(text) else {

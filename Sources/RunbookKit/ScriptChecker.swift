@@ -12,6 +12,11 @@ public enum ScriptChecker {
                     let source = try LuaRuntime.read(file: path)
                     let runtime = try LuaRuntime(options: LuaRuntimeOptions(hiddenEnvironmentVariables: SecretEnvironment.names))
                     try runtime.check(source: source, chunkName: path)
+                    do throws(ScriptDeclarations.Failure) {
+                        _ = try ScriptDeclarations.parse(source, path: path)
+                    } catch {
+                        throw LuaScriptError(kind: .syntax, message: error.description)
+                    }
                     var line = "\(path): ok\n"
                     line.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }
                 } catch {
@@ -21,6 +26,26 @@ public enum ScriptChecker {
                 }
             }
             return status
+        }
+    }
+}
+
+/// `runbook describe`: a script's declared description and parameters, without running it.
+public enum ScriptDescriber {
+    public static func describe(_ path: String, output: RunnerOutput = .process) -> ExitStatus {
+        let source: [UInt8]
+        do {
+            source = try LuaRuntime.read(file: path)
+        } catch {
+            output.standardError("runbook: \(error.message)\n")
+            return .usage
+        }
+        do {
+            output.write(try ScriptDeclarations.parse(source, path: path).render(path: path))
+            return .success
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return .dataError
         }
     }
 }

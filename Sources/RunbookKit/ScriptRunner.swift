@@ -97,6 +97,13 @@ public enum ScriptRunner {
             return RunResult(status: .usage, message: error.message)
         }
         let digest = SHA256.hex(source)
+        let args: [String: LuaValue]
+        do throws(ScriptDeclarations.Failure) {
+            args = try ScriptDeclarations.parse(source, path: options.scriptPath).arguments(for: options.arguments)
+        } catch {
+            output.standardError("runbook: \(error)\n")
+            return RunResult(status: .dataError, message: error.description, digest: digest)
+        }
         let journal: AuditJournal
         do throws(AuditJournal.Failure) {
             journal = try AuditJournal(
@@ -115,7 +122,7 @@ public enum ScriptRunner {
         do throws(LuaScriptError) {
             let runtime = try LuaRuntime(options: runtimeOptions(for: options), output: printTarget)
             runtime.register(RunbookModule.make(
-                arguments: options.arguments, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
+                args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
             runtime.register(LogModule.make(
                 threshold: LogModule.Level(name: options.logLevel) ?? .info, json: options.outputJSON, write: output.standardError))

@@ -139,3 +139,30 @@ struct RunCommandTests {
         #expect(help.standardOutput.contains("64   bad command line"))
     }
 }
+
+@Suite("runbook describe and declared parameters")
+struct DescribeTests {
+    @Test func describePrintsTheDeclarations() async throws {
+        let result = try await RunbookBinary.run(["describe", "examples/reassign-owner.lua"])
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("Move every incident owned by one user to another."))
+        #expect(result.standardOutput.contains("from  string  required  the user whose incidents move"))
+    }
+
+    @Test func aBadParameterStopsTheRunBeforeTheScript() async throws {
+        let unknown = try await RunbookBinary.run(["run", "examples/escalate-unacknowledged.lua", "--sandbox", "--arg", "minuts=5"])
+        #expect(unknown.status == 65)
+        #expect(unknown.standardError.contains("unknown parameter 'minuts'; did you mean 'minutes'?"))
+        #expect(unknown.standardOutput.isEmpty)
+        let missing = try await RunbookBinary.run(["run", "examples/tag-part-incidents.lua", "--sandbox", "--arg", "part=PROD-1"])
+        #expect(missing.status == 65)
+        #expect(missing.standardError.contains("missing --arg tag=<string>"))
+    }
+
+    @Test func typedArgumentsReachTheScript() async throws {
+        let directory = try ScriptDirectory()
+        let script = try directory.write("typed.lua", "--- @param n integer = 2\n--- @param on boolean = false\nprint(math.type(runbook.args.n), runbook.args.n * 2, runbook.args.on)\n")
+        let result = try await RunbookBinary.run(["run", script, "--arg", "n=21", "--arg", "on=true"])
+        #expect(result.standardOutput == "integer\t42\ttrue\n")
+    }
+}

@@ -1,0 +1,64 @@
+import LuaRuntime
+@testable import RunbookKit
+import Testing
+
+@Suite("Declared parameters")
+struct ScriptDeclarationsTests {
+    private let source = Array("""
+        #!/usr/bin/env runbook
+        --- @description Escalate things.
+        --- @param minutes integer = 30  minutes to wait
+        --- @param ratio number = 0.5
+        --- @param loud boolean = false
+        --- @param team string  the owning team
+        --- @param mode fast|slow = fast
+        -- an ordinary comment
+        local x = 1
+        --- @param ignored string = after the code
+        """.utf8)
+
+    @Test func readsTheLeadingBlockOnly() throws {
+        let declarations = try ScriptDeclarations.parse(source, path: "s.lua")
+        #expect(declarations.description == "Escalate things.")
+        #expect(declarations.parameters.map(\.name) == ["minutes", "ratio", "loud", "team", "mode"])
+        #expect(declarations.parameters[4].type == .choice(["fast", "slow"]))
+        #expect(declarations.parameters[3].defaultValue == nil)
+        #expect(declarations.parameters[0].help == "minutes to wait")
+    }
+
+    @Test func argumentsAreTypedAndDefaultsFilledIn() throws {
+        let declarations = try ScriptDeclarations.parse(source, path: "s.lua")
+        let args = try declarations.arguments(for: [.init(key: "team", value: "db"), .init(key: "loud", value: "yes"), .init(key: "minutes", value: "45")])
+        #expect(args == ["minutes": 45, "ratio": 0.5, "loud": true, "team": "db", "mode": "fast"])
+    }
+
+    @Test(arguments: [
+        ([ScriptArgument(key: "minutes", value: "soon"), .init(key: "team", value: "db")], "--arg minutes=soon: expected an integer"),
+        ([.init(key: "team", value: "db"), .init(key: "mode", value: "medium")], "--arg mode=medium: expected one of fast, slow"),
+        ([.init(key: "team", value: "db"), .init(key: "loud", value: "maybe")], "--arg loud=maybe: expected true or false"),
+        ([.init(key: "minutes", value: "1")], "missing --arg team=<string>: the owning team"),
+        ([.init(key: "team", value: "db"), .init(key: "minuts", value: "1")], "unknown parameter 'minuts'; did you mean 'minutes'?"),
+    ])
+    func badArgumentsAreRefused(given: [ScriptArgument], message: String) throws {
+        let declarations = try ScriptDeclarations.parse(source, path: "s.lua")
+        #expect(throws: ScriptDeclarations.Failure.self) { try declarations.arguments(for: given) }
+        do {
+            _ = try declarations.arguments(for: given)
+        } catch {
+            #expect(error.description.hasPrefix(message), "\(error)")
+        }
+    }
+
+    @Test func withoutDeclarationsEveryArgumentIsAString() throws {
+        let plain = try ScriptDeclarations.parse(Array("print(1)\n".utf8), path: "p.lua")
+        #expect(try plain.arguments(for: [.init(key: "n", value: "3")]) == ["n": "3"])
+    }
+
+    @Test(arguments: [
+        "--- @param 9x integer", "--- @param x colour", "--- @param x integer = many", "--- @param x", "--- @param x integer =",
+        "--- @param x string\n--- @param x string",
+    ])
+    func badDeclarationsAreErrorsWithTheLine(text: String) {
+        #expect(throws: ScriptDeclarations.Failure.self) { try ScriptDeclarations.parse(Array(text.utf8), path: "bad.lua") }
+    }
+}
