@@ -99,7 +99,7 @@ struct CronGradeTests {
         let first = try workspace.start(["run", script])
         try await Task.sleep(for: .milliseconds(300))
         let second = try await RunbookBinary.run(["run", script, "--lock-wait", "10"], environment: workspace.environment)
-        first.waitUntilExit()
+        await offPool { first.waitUntilExit() }
         #expect(second.status == 0, "\(second.standardError)")
         #expect(second.standardOutput == "done\n")
     }
@@ -108,8 +108,11 @@ struct CronGradeTests {
         try await withSandbox { sandbox, client in
             let workspace = try Workspace()
             let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\nincident.get('INC-3')\npcall(incident.delete, 'INC-404')\n")
-            let result = try await RunbookBinary.run(["run", script, "--base-url", sandbox.baseURL, "--arg", "who=ops"], environment: workspace.environment)
+            let result = try await RunbookBinary.run(
+                ["run", script, "--base-url", sandbox.baseURL, "--arg", "who=ops", "--log-level", "debug"], environment: workspace.environment)
             #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardError.contains("path=/incidents.update"), "debug logs the exchanges")
+            #expect(!(result.standardOutput + result.standardError).contains(Self.token), "never the token, at any level")
             let records = try workspace.records()
             #expect(records.map { $0["event"] as? String } == ["intent", "outcome", "intent", "outcome"], "reads are not journaled")
             #expect(records[0]["operation"] as? String == "incidents.update")
@@ -142,15 +145,17 @@ struct CronGradeTests {
 
     @Test(arguments: [(SIGTERM, Int32(143), "SIGTERM"), (SIGINT, 130, "SIGINT")])
     func aSignalEndsTheRunAfterTheInFlightOutcomeIsJournaled(signal: Int32, status: Int32, name: String) async throws {
-        try await withSandbox(latency: .seconds(4)) { sandbox, client in
+        try await withSandbox(latency: .seconds(5)) { sandbox, client in
             let workspace = try Workspace()
             let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\nprint('after')\nincident.update{ id = 'INC-3', severity = 0 }\n")
             let output = Pipe()
             let process = try workspace.start(["run", script, "--base-url", sandbox.baseURL], output: output)
             try await workspace.waitForRecords(1)
             kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = await offPool { () -> String in
+                process.waitUntilExit()
+                return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            }
             #expect(process.terminationStatus == status, "\(text)")
             #expect(text.contains("interrupted by \(name)"))
             #expect(!text.contains("after"))
@@ -161,13 +166,13 @@ struct CronGradeTests {
     }
 
     @Test func aKillDuringAWriteLeavesAnIntentAndAUsableJournal() async throws {
-        try await withSandbox(latency: .milliseconds(2000)) { sandbox, _ in
+        try await withSandbox(latency: .seconds(5)) { sandbox, _ in
             let workspace = try Workspace()
             let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\n")
             let process = try workspace.start(["run", script, "--base-url", sandbox.baseURL])
             try await workspace.waitForRecords(1)
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await offPool { process.waitUntilExit() }
             #expect(try workspace.records().map { $0["event"] as? String } == ["intent"])
 
             let again = try await RunbookBinary.run(["run", script, "--base-url", sandbox.baseURL], environment: workspace.environment)

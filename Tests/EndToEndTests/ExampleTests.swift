@@ -206,6 +206,20 @@ struct ExampleTests {
         }
     }
 
+    @Test func logsAreJSONLinesWithOutputJSONAndFilteredByLevel() async throws {
+        let (directory, path) = try script("log.debug('hidden')\nlog.info('shown', {n = 1})\nlog.warn('careful')\n")
+        _ = directory
+        let json = try await RunbookBinary.run(["run", path, "--output", "json"])
+        let lines = json.standardError.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(json.standardError)")
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(first["level"] as? String == "info")
+        #expect(first["message"] as? String == "shown")
+        #expect(first["n"] as? Int == 1)
+        let text = try await RunbookBinary.run(["run", path, "--log-level", "warn"])
+        #expect(text.standardError == "warn: careful\n")
+    }
+
     @Test func nowCanBeFrozen() async throws {
         let (directory, path) = try script("print(runbook.now(), runbook.date(runbook.now()), runbook.time('2026-01-02T03:04:05Z'))\n")
         _ = directory

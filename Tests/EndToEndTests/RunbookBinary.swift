@@ -104,3 +104,11 @@ final class ScriptDirectory {
         return file.path
     }
 }
+
+/// Runs blocking work (waiting for a process, reading a pipe) on a thread of its own, so the
+/// tests' cooperative-pool threads are never blocked: on two cores that would stall every test.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
+}

@@ -5,8 +5,8 @@ import Testing
 /// `runbook sandbox` as a process: its first line, its token, a clean stop, and --db.
 @Suite("runbook sandbox")
 struct SandboxCommandTests {
-    /// A running `runbook sandbox` process.
-    final class SandboxProcess {
+    /// A running `runbook sandbox` process. Used by one test at a time, from one task.
+    final class SandboxProcess: @unchecked Sendable {
         let process = Process()
         let output = Pipe()
         let errors = Pipe()
@@ -24,8 +24,12 @@ struct SandboxCommandTests {
             try process.run()
         }
 
-        /// Reads standard output until `count` lines have arrived.
-        func readLines(_ count: Int) -> [String] {
+        /// Reads standard output until `count` lines have arrived (off the cooperative pool).
+        func readLines(_ count: Int) async -> [String] {
+            await offPool { self.readLinesBlocking(count) }
+        }
+
+        private func readLinesBlocking(_ count: Int) -> [String] {
             var buffer = Data()
             while lines.count < count {
                 let chunk = output.fileHandleForReading.availableData
@@ -37,10 +41,19 @@ struct SandboxCommandTests {
             return lines
         }
 
-        func stop(signal: Int32 = SIGTERM) -> Int32 {
+        func stop(signal: Int32 = SIGTERM) async -> Int32 {
             kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            return process.terminationStatus
+            return await offPool {
+                self.process.waitUntilExit()
+                return self.process.terminationStatus
+            }
+        }
+
+        func remainingText() async -> String {
+            await offPool {
+                String(decoding: self.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    + String(decoding: self.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            }
         }
     }
 
@@ -51,7 +64,7 @@ struct SandboxCommandTests {
 
     @Test func printsItsURLFirstServesTheDemoTenantAndStopsCleanly() async throws {
         let sandbox = try SandboxProcess([])
-        let lines = sandbox.readLines(2)
+        let lines = await sandbox.readLines(2)
         let url = try #require(lines.first)
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let tokenLine = try #require(lines.dropFirst().first)
@@ -60,37 +73,36 @@ struct SandboxCommandTests {
         let incident = try await client.getIncident(id: "INC-1")
         #expect(incident.title == "Checkout returns 502 for EU customers")
         try await client.shutdown()
-        #expect(sandbox.stop() == 0)
+        #expect(await sandbox.stop() == 0)
     }
 
     @Test func aGivenTokenIsUsedAndNotPrinted() async throws {
         let sandbox = try SandboxProcess([], environment: ["DEVREV_TOKEN": "from-the-environment"])
-        let url = try #require(sandbox.readLines(1).first)
+        let url = try #require(await sandbox.readLines(1).first)
         let client = try client(url, token: "from-the-environment")
         _ = try await client.getIncident(id: "INC-1")
         try await client.shutdown()
-        #expect(sandbox.stop(signal: SIGINT) == 0)
-        let printed = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let logged = String(decoding: sandbox.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(!(sandbox.lines.joined() + printed + logged).contains("from-the-environment"))
+        #expect(await sandbox.stop(signal: SIGINT) == 0)
+        let rest = await sandbox.remainingText()
+        #expect(!(sandbox.lines.joined() + rest).contains("from-the-environment"))
     }
 
     @Test func aDatabaseFileKeepsWritesAcrossRestarts() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
         let first = try SandboxProcess(["--db", database, "--token", "t"])
-        let firstURL = try #require(first.readLines(1).first)
+        let firstURL = try #require(await first.readLines(1).first)
         let writer = try client(firstURL, token: "t")
         _ = try await writer.updateIncident(IncidentsUpdateRequest(id: "INC-4", title: "Disk full on db-3 (renamed)"))
         try await writer.shutdown()
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
 
         let second = try SandboxProcess(["--db", database, "--token", "t"])
-        let secondURL = try #require(second.readLines(1).first)
+        let secondURL = try #require(await second.readLines(1).first)
         let reader = try client(secondURL, token: "t")
         #expect(try await reader.getIncident(id: "INC-4").title == "Disk full on db-3 (renamed)")
         try await reader.shutdown()
-        #expect(second.stop() == 0)
+        #expect(await second.stop() == 0)
     }
 
     @Test func aSeedFileIsServedAndABadOneRefused() async throws {
@@ -102,12 +114,12 @@ struct SandboxCommandTests {
              "incidents": [{"title": "Only one", "severity": 3, "owned_by": ["DEVU-1"]}]}
             """)
         let sandbox = try SandboxProcess(["--seed", seed, "--token", "t"])
-        let url = try #require(sandbox.readLines(1).first)
+        let url = try #require(await sandbox.readLines(1).first)
         let client = try client(url, token: "t")
         let page = try await client.listIncidents(IncidentsListRequest())
         #expect(page.incidents?.map(\.title) == ["Only one"])
         try await client.shutdown()
-        #expect(sandbox.stop() == 0)
+        #expect(await sandbox.stop() == 0)
 
         let bad = try directory.write("bad.json", #"{"users": []}"#)
         let result = try await RunbookBinary.run(["sandbox", "--seed", bad])
