@@ -21,7 +21,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .unavailable: "DevRev stayed unavailable after retries (5xx, connection failures)"
         case .temporaryFailure: "temporary: rate limited past the retry budget, or another run holds the lock"
         case .notAllowed: "not allowed: 401 or 403"
-        case .configuration: "configuration: no token, unreadable or too-open token file, bad base URL"
+        case .configuration: "configuration: no token, unreadable or too-open token file, bad base URL, unwritable audit journal"
         case .timeout: "the script ran past --timeout"
         case .interrupted: "stopped by SIGINT"
         case .terminated: "stopped by SIGTERM"

@@ -33,11 +33,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the script may use, e.g. 64M or 1G.", valueName: "SIZE"))
     var memoryLimit: String = "256MiB"
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL, else https://api.devrev.ai).", valueName: "URL"))
-    var baseURL: String?
-
-    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
-    var tokenFile: String?
+    @OptionGroup var connection: ConnectionOptions
 
     @Flag(help: "Start an in-process sandbox with the demo tenant and point the run at it.")
     var sandbox = false
@@ -51,14 +47,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warn or error.", valueName: "LEVEL"))
     var logLevel: String = "info"
 
-    @Option(name: .customLong("lock-wait"), help: ArgumentHelp("Wait this long for another run of the script to finish (else exit 75 at once).", valueName: "SECONDS"))
-    var lockWait: Double?
-
-    @Flag(name: .customLong("no-lock"), help: "Run even if another run of the script is running.")
-    var noLock = false
-
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
-    var auditLog: String?
+    @OptionGroup var safety: LockAndJournalOptions
 
     @Flag(name: .customLong("dry-run"), help: "Read as usual, plan every change with its diff, send none.")
     var dryRun = false
@@ -92,20 +81,14 @@ struct RunCommand: ParsableCommand {
             }
             options.now = seconds
         }
-        if sandbox, baseURL != nil || tokenFile != nil {
+        if sandbox, connection.baseURL != nil || connection.tokenFile != nil {
             throw ValidationError("--sandbox points the run at its own server: leave out --base-url and --token-file")
         }
-        options.baseURL = baseURL
-        options.tokenFile = tokenFile
+        connection.apply(to: &options)
         options.sandbox = sandbox
         options.outputJSON = output == "json"
         options.logLevel = logLevel
-        if let lockWait {
-            guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds") }
-            options.lockWait = .milliseconds(Int64(lockWait * 1000))
-        }
-        options.noLock = noLock
-        options.auditLog = auditLog
+        try safety.apply(to: &options)
         if let maxChanges {
             guard maxChanges >= 0 else { throw ValidationError("--max-changes must be 0 or more") }
             guard !dryRun else { throw ValidationError("--max-changes sends the plan; leave out --dry-run") }
@@ -180,31 +163,14 @@ struct ApplyCommand: ParsableCommand {
     @Argument(help: "The plan file written by runbook plan.")
     var plan: String
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL).", valueName: "URL"))
-    var baseURL: String?
+    @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
-    var tokenFile: String?
-
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal.", valueName: "PATH"))
-    var auditLog: String?
-
-    @Option(name: .customLong("lock-wait"), help: ArgumentHelp("Wait this long for a run of the plan's script to finish.", valueName: "SECONDS"))
-    var lockWait: Double?
-
-    @Flag(name: .customLong("no-lock"), help: "Apply even if a run of the plan's script is running.")
-    var noLock = false
+    @OptionGroup var safety: LockAndJournalOptions
 
     func run() throws {
         var options = RunOptions(scriptPath: plan)
-        options.baseURL = baseURL
-        options.tokenFile = tokenFile
-        options.auditLog = auditLog
-        options.noLock = noLock
-        if let lockWait {
-            guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds") }
-            options.lockWait = .milliseconds(Int64(lockWait * 1000))
-        }
+        connection.apply(to: &options)
+        try safety.apply(to: &options)
         SignalWatcher.install()
         let status = PlanApplying.apply(options)
         if status != .success { throw ExitCode(status.rawValue) }
@@ -218,19 +184,14 @@ struct DoctorCommand: ParsableCommand {
         discussion: "Exit 0 when all is well (warnings included), 78 for configuration, 77 for a rejected token, 69 when DevRev does not answer."
     )
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL).", valueName: "URL"))
-    var baseURL: String?
-
-    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
-    var tokenFile: String?
+    @OptionGroup var connection: ConnectionOptions
 
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal to check.", valueName: "PATH"))
     var auditLog: String?
 
     func run() throws {
         var options = RunOptions(scriptPath: "")
-        options.baseURL = baseURL
-        options.tokenFile = tokenFile
+        connection.apply(to: &options)
         options.auditLog = auditLog
         let status = Doctor.run(options)
         if status != .success { throw ExitCode(status.rawValue) }
@@ -249,5 +210,40 @@ struct DescribeCommand: ParsableCommand {
     func run() throws {
         let status = ScriptDescriber.describe(script)
         if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
+
+/// Where DevRev is: shared by run, plan, apply and doctor.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("DevRev API base URL (else DEVREV_BASE_URL, else https://api.devrev.ai).", valueName: "URL"))
+    var baseURL: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the DevRev token, mode 0600 (else DEVREV_TOKEN).", valueName: "PATH"))
+    var tokenFile: String?
+
+    func apply(to options: inout RunOptions) {
+        options.baseURL = baseURL
+        options.tokenFile = tokenFile
+    }
+}
+
+/// The lock and the journal: shared by run, plan and apply.
+struct LockAndJournalOptions: ParsableArguments {
+    @Option(name: .customLong("lock-wait"), help: ArgumentHelp("Wait this long for another run of the script to finish (else exit 75 at once).", valueName: "SECONDS"))
+    var lockWait: Double?
+
+    @Flag(name: .customLong("no-lock"), help: "Run even if another run of the script is running.")
+    var noLock = false
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
+    var auditLog: String?
+
+    func apply(to options: inout RunOptions) throws {
+        if let lockWait {
+            guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds") }
+            options.lockWait = .milliseconds(Int64(lockWait * 1000))
+        }
+        options.noLock = noLock
+        options.auditLog = auditLog
     }
 }

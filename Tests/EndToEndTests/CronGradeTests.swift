@@ -61,17 +61,7 @@ struct CronGradeTests {
     }
 
     private func withSandbox(latency: Duration = .zero, _ body: (Sandbox, DevRevClient) async throws -> Void) async throws {
-        let sandbox = try await Sandbox.start(SandboxConfiguration(token: Self.token, faults: .init(latency: latency)))
-        let client = DevRevClient(configuration: DevRevConfiguration(baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(Self.token)))
-        do {
-            try await body(sandbox, client)
-        } catch {
-            try? await client.shutdown()
-            await sandbox.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await sandbox.stop()
+        try await withTestSandbox(SandboxConfiguration(token: Self.token, faults: .init(latency: latency)), body)
     }
 
     @Test func aSecondRunOfTheSameScriptExits75NamingTheHolder() async throws {

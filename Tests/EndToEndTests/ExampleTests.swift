@@ -13,18 +13,7 @@ struct ExampleTests {
         _ configuration: SandboxConfiguration = SandboxConfiguration(token: ExampleTests.token),
         _ body: (Sandbox, DevRevClient) async throws -> Void
     ) async throws {
-        let sandbox = try await Sandbox.start(configuration)
-        let client = DevRevClient(configuration: DevRevConfiguration(
-            baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(Self.token), retry: .init(maxAttempts: 1)))
-        do {
-            try await body(sandbox, client)
-        } catch {
-            try? await client.shutdown()
-            await sandbox.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await sandbox.stop()
+        try await withTestSandbox(configuration, body)
     }
 
     private func run(_ sandbox: Sandbox, _ arguments: [String], token: String = ExampleTests.token) async throws -> RunbookBinary.Result {

@@ -9,17 +9,7 @@ struct PlanTests {
     static let token = "plan-token"
 
     private func withSandbox(_ body: (Sandbox, DevRevClient) async throws -> Void) async throws {
-        let sandbox = try await Sandbox.start(SandboxConfiguration(token: Self.token))
-        let client = DevRevClient(configuration: DevRevConfiguration(baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(Self.token)))
-        do {
-            try await body(sandbox, client)
-        } catch {
-            try? await client.shutdown()
-            await sandbox.stop()
-            throw error
-        }
-        try await client.shutdown()
-        await sandbox.stop()
+        try await withTestSandbox(SandboxConfiguration(token: Self.token), body)
     }
 
     private func runbook(_ arguments: [String], _ sandbox: Sandbox) async throws -> RunbookBinary.Result {

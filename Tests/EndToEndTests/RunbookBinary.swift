@@ -1,3 +1,5 @@
+import DevRevAPI
+import DevRevSandbox
 import Foundation
 
 /// Runs the built `runbook` executable, as an operator would.
@@ -111,4 +113,22 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread.detachNewThread { continuation.resume(returning: body()) }
     }
+}
+
+/// Starts an in-process sandbox and a client with its token; stops both afterwards.
+func withTestSandbox(
+    _ configuration: SandboxConfiguration, _ body: (Sandbox, DevRevClient) async throws -> Void
+) async throws {
+    let sandbox = try await Sandbox.start(configuration)
+    let client = DevRevClient(configuration: DevRevConfiguration(
+        baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(configuration.token), retry: .init(maxAttempts: 1)))
+    do {
+        try await body(sandbox, client)
+    } catch {
+        try? await client.shutdown()
+        await sandbox.stop()
+        throw error
+    }
+    try await client.shutdown()
+    await sandbox.stop()
 }
