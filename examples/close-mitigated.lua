@@ -1,3 +1,5 @@
+--- @name close-mitigated
+--- @changes stage
 --- @description Close incidents mitigated more than `hours` ago.
 --- @param hours number = 24  how long ago they were mitigated
 --- @param stage string = resolved  the closed stage to move them to

@@ -1,3 +1,5 @@
+--- @name escalate-unacknowledged
+--- @changes severity, stage
 --- @description Escalate incidents nobody acknowledged: one severity up, to the "acknowledged" stage, with a note.
 --- @param minutes integer = 30  minutes since creation without acknowledgement
 --- @param severity integer = 2  the severity to escalate (1 to 3)

@@ -1,3 +1,4 @@
+--- @name hello
 --- @description A first runbook: reads its parameters, uses a helper module from lib/, prints a summary.
 --- @param service string = all  the service the chores are for
 --- @param minutes integer = 30  the escalation threshold

@@ -1,3 +1,5 @@
+--- @name reassign-owner
+--- @changes owned_by
 --- @description Move every incident owned by one user to another.
 --- @param from string  the user whose incidents move (e.g. DEVU-2)
 --- @param to string  the user who takes them (e.g. DEVU-4)

@@ -1,3 +1,5 @@
+--- @name stamp-target-close
+--- @changes target_close_date
 --- @description Stamp a target close date on open sev-1 incidents that have none.
 --- @param hours number = 24  how long after creation the target is
 -- Stamp a target close date on new sev-1 incidents that have none: `hours` after they were created.

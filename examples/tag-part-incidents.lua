@@ -1,3 +1,5 @@
+--- @name tag-part-incidents
+--- @changes tags
 --- @description Tag every incident that touches a part, keeping the tags it has.
 --- @param part string  the part (e.g. PROD-2)
 --- @param tag string  the tag's name or id (e.g. database)

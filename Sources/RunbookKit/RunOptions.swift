@@ -46,7 +46,7 @@ public struct RunOptions: Sendable {
         sandbox: Bool = false,
         outputJSON: Bool = false,
         now: Int64? = nil,
-        logLevel: String = "info"
+        logLevel: String = "warn"
     ) {
         self.scriptPath = scriptPath
         self.arguments = arguments

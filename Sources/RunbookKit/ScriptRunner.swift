@@ -98,11 +98,14 @@ public enum ScriptRunner {
         }
         let digest = SHA256.hex(source)
         let args: [String: LuaValue]
+        let declarations: ScriptDeclarations
         do throws(ScriptDeclarations.Failure) {
-            args = try ScriptDeclarations.parse(source, path: options.scriptPath).arguments(for: options.arguments)
+            declarations = try ScriptDeclarations.parse(source, path: options.scriptPath)
+            args = try declarations.arguments(for: options.arguments)
         } catch {
             output.standardError("runbook: \(error)\n")
-            return RunResult(status: .dataError, message: error.description, digest: digest)
+            // A declaration that does not parse is a bad script (65); a bad --arg, a bad command line (64).
+            return RunResult(status: error.inDeclaration ? .dataError : .usage, message: error.description, digest: digest)
         }
         let journal: AuditJournal
         do throws(AuditJournal.Failure) {
@@ -125,8 +128,8 @@ public enum ScriptRunner {
                 args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
             runtime.register(LogModule.make(
-                threshold: LogModule.Level(name: options.logLevel) ?? .info, json: options.outputJSON, write: output.standardError))
-            for module in IncidentModule.make(connection: connection) { runtime.register(module) }
+                threshold: LogModule.Level(name: options.logLevel) ?? .warn, json: options.outputJSON, write: output.standardError))
+            for module in IncidentModule.make(connection: connection, allowedChanges: declarations.changes) { runtime.register(module) }
             SignalWatcher.watch(runtime.interruptHandle)
             defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")

@@ -44,8 +44,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Freeze runbook.now() at this RFC 3339 time.", valueName: "RFC3339"))
     var now: String?
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warn or error.", valueName: "LEVEL"))
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warn or error; a successful run at the default writes nothing to standard error.", valueName: "LEVEL"))
+    var logLevel: String = "warn"
 
     @OptionGroup var safety: LockAndJournalOptions
 

@@ -25,7 +25,8 @@ struct DoctorTests {
         let token = Self.token(expiringIn: 60 * 86_400)
         let result = try await doctor(token: token)
         #expect(result.status == 0, "\(result.standardOutput)")
-        #expect(result.standardOutput.contains("ok   token: expires in 59 days") || result.standardOutput.contains("ok   token: expires in 60 days"))
+        #expect(result.standardOutput.contains("ok   token: from DEVREV_TOKEN; expires in 59 days") || result.standardOutput.contains("ok   token: from DEVREV_TOKEN; expires in 60 days"))
+        #expect(result.standardOutput.contains(" ms\n"), "the api line gives the latency")
         #expect(result.standardOutput.contains("ok   api: "))
         #expect(result.standardOutput.contains("ok   lock directory: "))
         #expect(result.standardOutput.contains("ok   journal directory: "))
@@ -35,13 +36,13 @@ struct DoctorTests {
     @Test func aTokenNearExpiryWarnsButPasses() async throws {
         let result = try await doctor(token: Self.token(expiringIn: 3 * 86_400 + 3600))
         #expect(result.status == 0)
-        #expect(result.standardOutput.contains("warn token: expires in 3 days"))
+        #expect(result.standardOutput.contains("warn token: from DEVREV_TOKEN; expires in 3 days"))
     }
 
     @Test func anExpiredTokenFails() async throws {
         let result = try await doctor(token: Self.token(expiringIn: -86_400))
         #expect(result.status == 78)
-        #expect(result.standardOutput.contains("fail token: expired on"))
+        #expect(result.standardOutput.contains("fail token: from DEVREV_TOKEN; expired on"))
     }
 
     @Test func aRejectedTokenFailsWith77() async throws {

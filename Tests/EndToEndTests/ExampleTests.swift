@@ -22,7 +22,7 @@ struct ExampleTests {
 
     @Test func escalateUnacknowledged() async throws {
         try await withSandbox { sandbox, client in
-            let result = try await run(sandbox, ["examples/escalate-unacknowledged.lua", "--arg", "minutes=30"])
+            let result = try await run(sandbox, ["examples/escalate-unacknowledged.lua", "--arg", "minutes=30", "--log-level", "info"])
             #expect(result.status == 0, "\(result.standardError)")
             #expect(result.standardOutput == "INC-2  severity Sev2 -> Sev1  Payments API latency above 2 s\n")
             #expect(result.standardError.contains("info: escalation done escalated=1 minutes=30"))
@@ -38,6 +38,7 @@ struct ExampleTests {
         try await withSandbox { sandbox, client in
             let result = try await run(sandbox, ["examples/stamp-target-close.lua", "--arg", "hours=24"])
             #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardError.isEmpty, "a successful run is quiet at the default log level")
             let stamped = try await client.getIncident(id: "INC-1")
             let created = try #require(stamped.createdDate.flatMap { try? Date($0, strategy: .iso8601) })
             let target = try #require(stamped.targetCloseDate.flatMap { try? Date($0, strategy: .iso8601) })
@@ -198,7 +199,7 @@ struct ExampleTests {
     @Test func logsAreJSONLinesWithOutputJSONAndFilteredByLevel() async throws {
         let (directory, path) = try script("log.debug('hidden')\nlog.info('shown', {n = 1})\nlog.warn('careful')\n")
         _ = directory
-        let json = try await RunbookBinary.run(["run", path, "--output", "json"])
+        let json = try await RunbookBinary.run(["run", path, "--output", "json", "--log-level", "info"])
         let lines = json.standardError.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(json.standardError)")
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])

@@ -145,18 +145,32 @@ struct DescribeTests {
     @Test func describePrintsTheDeclarations() async throws {
         let result = try await RunbookBinary.run(["describe", "examples/reassign-owner.lua"])
         #expect(result.status == 0)
+        #expect(result.standardOutput.hasPrefix("reassign-owner (examples/reassign-owner.lua)\n"))
         #expect(result.standardOutput.contains("Move every incident owned by one user to another."))
+        #expect(result.standardOutput.contains("changes: owned_by"))
         #expect(result.standardOutput.contains("from  string  required  the user whose incidents move"))
     }
 
     @Test func aBadParameterStopsTheRunBeforeTheScript() async throws {
         let unknown = try await RunbookBinary.run(["run", "examples/escalate-unacknowledged.lua", "--sandbox", "--arg", "minuts=5"])
-        #expect(unknown.status == 65)
+        #expect(unknown.status == 64)
         #expect(unknown.standardError.contains("unknown parameter 'minuts'; did you mean 'minutes'?"))
         #expect(unknown.standardOutput.isEmpty)
         let missing = try await RunbookBinary.run(["run", "examples/tag-part-incidents.lua", "--sandbox", "--arg", "part=PROD-1"])
-        #expect(missing.status == 65)
+        #expect(missing.status == 64)
         #expect(missing.standardError.contains("missing --arg tag=<string>"))
+    }
+
+    @Test func aChangeOutsideTheDeclaredFieldsIsRefused() async throws {
+        let directory = try ScriptDirectory()
+        let script = try directory.write("scoped.lua", "--- @changes severity\nincident.update{ id = 'INC-1', severity = 1 }\nincident.update{ id = 'INC-1', title = 'x' }\n")
+        let result = try await RunbookBinary.run(["run", script, "--sandbox"])
+        #expect(result.status == 65)
+        #expect(result.standardError.contains("incident.update: the script does not declare that it changes 'title' (--- @changes severity)"))
+        let create = try directory.write("create.lua", "--- @changes severity\nincident.create{ title = 'x' }\n")
+        let refused = try await RunbookBinary.run(["run", create, "--sandbox"])
+        #expect(refused.status == 65)
+        #expect(refused.standardError.contains("does not declare that it uses incident.create"))
     }
 
     @Test func typedArgumentsReachTheScript() async throws {

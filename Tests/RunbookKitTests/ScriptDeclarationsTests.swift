@@ -49,6 +49,22 @@ struct ScriptDeclarationsTests {
         }
     }
 
+    @Test func namesChangesAndDurations() throws {
+        let declarations = try ScriptDeclarations.parse(Array("""
+            --- @name tidy
+            --- @changes severity, stage owned_by
+            --- @param wait duration = 5m
+            """.utf8), path: "t.lua")
+        #expect(declarations.name == "tidy")
+        #expect(declarations.changes == ["severity", "stage", "owned_by"])
+        #expect(try declarations.arguments(for: []) == ["wait": 300])
+        #expect(try declarations.arguments(for: [.init(key: "wait", value: "1.5s")]) == ["wait": 1.5])
+        #expect(throws: ScriptDeclarations.Failure.self) { try declarations.arguments(for: [.init(key: "wait", value: "soon")]) }
+        #expect(throws: ScriptDeclarations.Failure.self) {
+            try ScriptDeclarations.parse(Array("--- @changes severty\n".utf8), path: "t.lua")
+        }
+    }
+
     @Test func withoutDeclarationsEveryArgumentIsAString() throws {
         let plain = try ScriptDeclarations.parse(Array("print(1)\n".utf8), path: "p.lua")
         #expect(try plain.arguments(for: [.init(key: "n", value: "3")]) == ["n": "3"])

@@ -3,7 +3,19 @@ import LuaRuntime
 
 /// `incident.update{...}`, `get`, `create`, `delete`, `group` and (through the prelude) `list`.
 enum IncidentModule {
-    static func make(connection: DevRevConnection) -> [LuaModule] {
+    /// `allowedChanges`: the script's `@changes` declaration; nil allows any change.
+    static func make(connection: DevRevConnection, allowedChanges: Set<String>? = nil) -> [LuaModule] {
+        func permit(_ operation: String, fields: [String]) throws(ScriptFailure) {
+            guard let allowed = allowedChanges else { return }
+            let declared = allowed.sorted().joined(separator: ", ")
+            for field in fields where !allowed.contains(field) {
+                let what = operation == "incident.update" ? "changes '\(field)'" : "uses \(operation)"
+                throw ScriptFailure(
+                    type: "validation", message: "\(operation): the script does not declare that it \(what) (--- @changes \(declared))",
+                    field: operation == "incident.update" ? field : nil)
+            }
+        }
+
         func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> LuaValue {
             guard case .object(let fields) = response, let incident = fields["incident"] else {
                 throw ScriptFailure(type: "malformed_response", message: "\(operation): the response has no incident")
@@ -36,6 +48,7 @@ enum IncidentModule {
 
         let update = LuaFunction(name: "update") { call in
             let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
+            if case .object(let fields) = body { try permit("incident.update", fields: fields.keys.filter { $0 != "id" }.sorted()) }
             return [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")]
         }
         let get = LuaFunction(name: "get") { call in
@@ -43,10 +56,12 @@ enum IncidentModule {
             return [try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get")]
         }
         let create = LuaFunction(name: "create") { call in
+            try permit("incident.create", fields: ["create"])
             let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
             return [try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create")]
         }
         let delete = LuaFunction(name: "delete") { call in
+            try permit("incident.delete", fields: ["delete"])
             let id = try identifier(call, "incident.delete")
             _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
             return [true]

@@ -35,9 +35,11 @@ public enum Doctor {
 
         if let setup {
             if let token = setup.connection.token {
-                record(tokenCheck(token, now: now), failing: .configuration)
-                let (check, failing) = reachability(setup.connection)
-                record(check, failing: failing)
+                var tokenLine = tokenCheck(token, now: now)
+                tokenLine.detail = "from \(options.tokenFile.map { "--token-file \($0)" } ?? "DEVREV_TOKEN"); " + tokenLine.detail
+                record(tokenLine, failing: .configuration)
+                let (apiLine, failing) = reachability(setup.connection)
+                record(apiLine, failing: failing)
             } else {
                 record(Check(level: .fail, name: "token", detail: "no DevRev token: set DEVREV_TOKEN or pass --token-file"), failing: .configuration)
             }
@@ -85,9 +87,13 @@ public enum Doctor {
     private static func reachability(_ settings: DevRevConnection.Settings) -> (Check, ExitStatus) {
         let connection = DevRevConnection(settings: settings, deadline: ContinuousClock.now + .seconds(20), journal: nil)
         defer { connection.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
         do throws(ScriptFailure) {
             _ = try connection.send(.listIncidents, body: .object(["limit": .integer(1)]), incident: nil)
-            return (Check(level: .ok, name: "api", detail: "\(settings.baseURL) answers incidents.list"), .success)
+            let elapsed = clock.now - start
+            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            return (Check(level: .ok, name: "api", detail: "\(settings.baseURL) answers incidents.list in \(milliseconds) ms"), .success)
         } catch {
             let status = error.exitStatus == .scriptError ? ExitStatus.unavailable : error.exitStatus
             return (Check(level: .fail, name: "api", detail: "\(settings.baseURL): \(error)"), status)

@@ -1,18 +1,24 @@
+import DevRevAPI
 import LuaRuntime
 
 /// What a script declares about itself in its leading `---` comment block, read without running it:
 ///
+///     --- @name escalate-unacknowledged
 ///     --- @description Escalate incidents nobody acknowledged.
+///     --- @changes severity, stage
 ///     --- @param minutes integer = 30  minutes without acknowledgement
 ///     --- @param severity integer = 2  severity to escalate (1 to 3)
 ///     --- @param team string            the owning team (required: no default)
 ///     --- @param mode fast|slow = fast
+///     --- @param wait duration = 5m     becomes seconds in runbook.args
 ///
 /// A script that declares parameters gets them typed in `runbook.args`, and a run with an unknown,
-/// missing or mistyped `--arg` stops before the script starts (exit 65).
+/// missing or mistyped `--arg` stops before the script starts (exit 64). A script that declares
+/// `@changes` may update only those incident fields (and create or delete only if it lists
+/// `create` or `delete`).
 struct ScriptDeclarations: Sendable {
     enum ParameterType: Sendable, Equatable, CustomStringConvertible {
-        case string, integer, number, boolean
+        case string, integer, number, boolean, duration
         case choice([String])
 
         var description: String {
@@ -21,6 +27,7 @@ struct ScriptDeclarations: Sendable {
             case .integer: "integer"
             case .number: "number"
             case .boolean: "boolean"
+            case .duration: "duration"
             case .choice(let values): values.joined(separator: "|")
             }
         }
@@ -35,10 +42,18 @@ struct ScriptDeclarations: Sendable {
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// The script's declarations are malformed (rather than the command line's --arg).
+        var inDeclaration = false
     }
 
+    var name: String?
     var description: String?
     var parameters: [Parameter] = []
+    /// Incident fields the script may change (plus `create`, `delete`); nil: undeclared, anything.
+    var changes: Set<String>?
+
+    /// What `@changes` may name.
+    static var changeableFields: Set<String> { Set(RequestShapes.incidentsUpdateRequest.fields.keys).subtracting(["id"]).union(["create", "delete"]) }
 
     /// Reads the leading comment block of a script's source.
     static func parse(_ source: [UInt8], path: String) throws(Failure) -> ScriptDeclarations {
@@ -53,7 +68,17 @@ struct ScriptDeclarations: Sendable {
             guard line.hasPrefix("--") else { break }
             guard line.hasPrefix("---") else { continue }
             let body = line.dropFirst(3).trimmingWhitespace()
-            if body.hasPrefix("@description ") {
+            if body.hasPrefix("@name ") {
+                declarations.name = body.dropFirst("@name ".count).trimmingWhitespace()
+            } else if body.hasPrefix("@changes ") {
+                let fields = body.dropFirst("@changes ".count).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                for field in fields where !changeableFields.contains(field) {
+                    var message = "\(path):\(number): '\(field)' is not an incident field an update can change"
+                    if let suggestion = RequestConverter.nearest(field, among: Array(changeableFields)) { message += "; did you mean '\(suggestion)'?" }
+                    throw Failure(description: message, inDeclaration: true)
+                }
+                declarations.changes = (declarations.changes ?? []).union(fields)
+            } else if body.hasPrefix("@description ") {
                 declarations.description = body.dropFirst("@description ".count).trimmingWhitespace()
             } else if body.hasPrefix("@param ") {
                 declarations.parameters.append(try parameter(body.dropFirst("@param ".count).trimmingWhitespace(), path: path, line: number))
@@ -61,7 +86,7 @@ struct ScriptDeclarations: Sendable {
         }
         var seen: Set<String> = []
         for parameter in declarations.parameters where !seen.insert(parameter.name).inserted {
-            throw Failure(description: "\(path): parameter '\(parameter.name)' is declared twice")
+            throw Failure(description: "\(path): parameter '\(parameter.name)' is declared twice", inDeclaration: true)
         }
         return declarations
     }
@@ -69,10 +94,10 @@ struct ScriptDeclarations: Sendable {
     private static func parameter(_ text: String, path: String, line: Int) throws(Failure) -> Parameter {
         let place = "\(path):\(line)"
         var words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        guard words.count >= 2 else { throw Failure(description: "\(place): expected '@param NAME TYPE [= DEFAULT] [help]'") }
+        guard words.count >= 2 else { throw Failure(description: "\(place): expected '@param NAME TYPE [= DEFAULT] [help]'", inDeclaration: true) }
         let name = words.removeFirst()
         guard (try? ScriptArgument(parsing: "\(name)=x")) != nil else {
-            throw Failure(description: "\(place): '\(name)' is not a parameter name (letters, digits, '_')")
+            throw Failure(description: "\(place): '\(name)' is not a parameter name (letters, digits, '_')", inDeclaration: true)
         }
         let typeWord = words.removeFirst()
         let type: ParameterType
@@ -81,17 +106,18 @@ struct ScriptDeclarations: Sendable {
         case "integer": type = .integer
         case "number": type = .number
         case "boolean": type = .boolean
+        case "duration": type = .duration
         default:
             let choices = typeWord.split(separator: "|").map(String.init)
             guard choices.count >= 2, choices.allSatisfy({ !$0.isEmpty }) else {
-                throw Failure(description: "\(place): unknown type '\(typeWord)'; use string, integer, number, boolean or a|b|c")
+                throw Failure(description: "\(place): unknown type '\(typeWord)'; use string, integer, number, boolean, duration or a|b|c", inDeclaration: true)
             }
             type = .choice(choices)
         }
         var defaultValue: String?
         if words.first == "=" {
             words.removeFirst()
-            guard !words.isEmpty else { throw Failure(description: "\(place): '=' without a default value") }
+            guard !words.isEmpty else { throw Failure(description: "\(place): '=' without a default value", inDeclaration: true) }
             defaultValue = words.removeFirst()
         }
         let parameter = Parameter(name: name, type: type, defaultValue: defaultValue, help: words.joined(separator: " "))
@@ -99,7 +125,7 @@ struct ScriptDeclarations: Sendable {
             do {
                 _ = try parameter.convert(defaultValue)
             } catch {
-                throw Failure(description: "\(place): the default of '\(name)' is not valid: \(error)")
+                throw Failure(description: "\(place): the default of '\(name)' is not valid: \(error)", inDeclaration: true)
             }
         }
         return parameter
@@ -134,8 +160,9 @@ struct ScriptDeclarations: Sendable {
 
     /// `runbook describe`'s text.
     func render(path: String) -> String {
-        var text = "\(path)\n"
+        var text = "\(name ?? path)\(name == nil ? "" : " (\(path))")\n"
         if let description { text += "  \(description)\n" }
+        if let changes { text += "changes: \(changes.sorted().joined(separator: ", "))\n" }
         if parameters.isEmpty {
             text += "  no declared parameters: every --arg reaches runbook.args as a string\n"
         } else {
@@ -170,6 +197,10 @@ extension ScriptDeclarations.Parameter {
             case "false", "no", "0": return .boolean(false)
             default: throw fail("true or false")
             }
+        case .duration:
+            guard let duration = try? DurationArgument.parse(text) else { throw fail("a duration such as 90s, 5m or 1h30m") }
+            let (seconds, attoseconds) = duration.components
+            return attoseconds == 0 ? .integer(seconds) : .number(Double(seconds) + Double(attoseconds) / 1e18)
         case .choice(let values):
             guard values.contains(text) else { throw fail("one of \(values.joined(separator: ", "))") }
             return .string(LuaString(text))

@@ -4,8 +4,11 @@ import LuaRuntime
 
 /// SIGINT and SIGTERM during a run: the script is interrupted at its next instruction, but a
 /// request already in flight completes and its outcome is journaled first; the run then exits 130
-/// or 143.
+/// or 143. A request that does not finish within `grace` of the signal is abandoned: the process
+/// exits with the same status, leaving that request's intent without an outcome.
 public enum SignalWatcher {
+    public static let grace: Duration = .seconds(10)
+
     private static let state = LockedValue(State())
 
     private struct State {
@@ -37,6 +40,12 @@ public enum SignalWatcher {
                         return state.handle
                     }
                     handle?.interrupt(message: "interrupted by \(name)")
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(SignalWatcher.grace.components.seconds))) {
+                        FileDescriptorWriter.write(
+                            "runbook: the request in flight did not finish within \(DurationArgument.format(SignalWatcher.grace)) of \(name); stopped\n",
+                            to: STDERR_FILENO)
+                        _exit(status.rawValue)
+                    }
                 }
                 source.resume()
                 state.sources.append(source)
