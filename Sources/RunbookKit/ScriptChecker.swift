@@ -2,8 +2,9 @@ import LuaRuntime
 
 /// `runbook check`: compiles scripts without running them.
 public enum ScriptChecker {
-    /// Checks every script; reports each problem on standard error and each success on standard
-    /// output. Returns 0 when all compile, 65 when any does not, 64 when one cannot be read.
+    /// Checks every script (it compiles, its declarations parse, it reads no global that nothing
+    /// defines); reports each problem on standard error and each success on standard output.
+    /// Returns 0 when all pass, 65 when any does not, 64 when one cannot be read.
     public static func check(_ paths: [String], output: RunnerOutput = .process) -> ExitStatus {
         LuaThread.runAndWait {
             var status = ExitStatus.success
@@ -16,6 +17,12 @@ public enum ScriptChecker {
                         _ = try ScriptDeclarations.parse(source, path: path)
                     } catch {
                         throw LuaScriptError(kind: .syntax, message: error.description)
+                    }
+                    let findings = GlobalLint.findings(in: source)
+                    if !findings.isEmpty {
+                        throw LuaScriptError(
+                            kind: .syntax,
+                            message: findings.map { "\(path):\($0.line): reads the undefined global '\($0.name)'" }.joined(separator: "\n"))
                     }
                     var line = "\(path): ok\n"
                     line.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }

@@ -180,3 +180,17 @@ struct DescribeTests {
         #expect(result.standardOutput == "integer\t42\ttrue\n")
     }
 }
+
+@Suite("runbook check lint")
+struct CheckLintTests {
+    @Test func checkReportsReadsOfUndefinedGlobals() async throws {
+        let directory = try ScriptDirectory()
+        let script = try directory.write("typo.lua", "local n = 1\nfor inc in incidnet.list{} do print(inc) end\n")
+        let result = try await RunbookBinary.run(["check", script])
+        #expect(result.status == 65)
+        #expect(result.standardError.contains("typo.lua:2: reads the undefined global 'incidnet'"))
+        let examples = try await RunbookBinary.run(["check", "examples/hello.lua", "examples/escalate-unacknowledged.lua",
+            "examples/stamp-target-close.lua", "examples/close-mitigated.lua", "examples/reassign-owner.lua", "examples/tag-part-incidents.lua"])
+        #expect(examples.status == 0, "\(examples.standardError)")
+    }
+}
