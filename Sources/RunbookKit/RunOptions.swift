@@ -35,6 +35,11 @@ public struct RunOptions: Sendable {
     /// Whether the script runs against a planner rather than sending changes.
     var plans: Bool { dryRun || planOutput != nil || maxChanges != nil }
 
+    /// The `--arg`s as given, by key (the last of a repeated key wins), for journals and plans.
+    var argumentTable: [String: String] {
+        Dictionary(arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+
     public init(
         scriptPath: String,
         arguments: [ScriptArgument] = [],

@@ -37,7 +37,7 @@ public enum ScriptRunner {
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) -> ExitStatus {
         let runID = Self.makeRunID()
-        var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.arguments)
+        var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable)
         let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
             if options.outputJSON {
                 report.finish(status: status, error: error)
@@ -112,7 +112,7 @@ public enum ScriptRunner {
             journal = try AuditJournal(
                 path: options.auditLog ?? AuditJournal.defaultPath(),
                 facts: .init(runID: runID, user: AuditJournal.currentUser(), host: AuditJournal.hostName(), script: options.scriptPath,
-                             scriptSHA256: digest, arguments: Dictionary(options.arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })))
+                             scriptSHA256: digest, arguments: options.argumentTable))
         } catch {
             output.standardError("runbook: \(error)\n")
             return RunResult(status: .configuration, message: error.description, digest: digest)
@@ -150,8 +150,7 @@ public enum ScriptRunner {
         let count = planner.changes.count
         if let path = options.planOutput {
             let plan = PlanFile(
-                runID: runID, script: options.scriptPath, scriptSHA256: digest,
-                arguments: Dictionary(options.arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
+                runID: runID, script: options.scriptPath, scriptSHA256: digest, arguments: options.argumentTable,
                 created: RFC3339.format(Date()), changes: planner.changes)
             do {
                 try plan.write(to: path)
@@ -275,14 +274,14 @@ struct RunReport: Encodable {
     var runID: String
     var scriptPath: String
     var scriptSHA256: String?
-    var arguments: [ScriptArgument]
+    var arguments: [String: String]
     var calls: [DevRevConnection.CallRecord] = []
     var plan: [String]?
     var outcome = "success"
     var error: String?
     var exitCode: Int32 = 0
 
-    init(runID: String, scriptPath: String, arguments: [ScriptArgument]) {
+    init(runID: String, scriptPath: String, arguments: [String: String]) {
         self.runID = runID
         self.scriptPath = scriptPath
         self.arguments = arguments
@@ -309,7 +308,7 @@ struct RunReport: Encodable {
         var script = container.nestedContainer(keyedBy: ScriptKeys.self, forKey: .script)
         try script.encode(scriptPath, forKey: .path)
         try script.encodeIfPresent(scriptSHA256, forKey: .sha256)
-        try container.encode(Dictionary(arguments.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }), forKey: .arguments)
+        try container.encode(arguments, forKey: .arguments)
         try container.encode(calls, forKey: .calls)
         try container.encodeIfPresent(plan, forKey: .plan)
         try container.encode(outcome, forKey: .outcome)
