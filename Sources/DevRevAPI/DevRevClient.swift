@@ -118,7 +118,7 @@ public final class DevRevClient: Sendable {
         } catch {
             var failure = DevRevError(
                 kind: .malformedResponse, operation: operation.name, status: exchange.status,
-                message: "the response body is not the JSON the schema describes: \(Self.describe(decodingError: error))",
+                message: "the response body is not the JSON the schema describes: \(DecodingErrorText.describe(error))",
                 attempts: exchange.attempts)
             failure.requestID = exchange.requestID
             failure.bodyExcerpt = Self.excerpt(exchange.body, redacting: configuration.token.value)
@@ -363,21 +363,6 @@ public final class DevRevClient: Sendable {
         var text = token.isEmpty ? text : text.replacingOccurrences(of: token, with: "***")
         text = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
         return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-    }
-
-    static func describe(decodingError error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        func path(_ context: DecodingError.Context) -> String {
-            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            return text.isEmpty ? "the body" : String(text.drop { $0 == "." })
-        }
-        switch decoding {
-        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
-        case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), got null"
-        case .keyNotFound(let key, let context): return "\(path(context)): missing \(key.stringValue)"
-        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }
 

@@ -39,15 +39,7 @@ enum RequestDecoder {
     }
 
     static func render(_ codingPath: [any CodingKey]) -> String {
-        var text = ""
-        for key in codingPath {
-            if let index = key.intValue {
-                text += "[\(index)]"
-            } else {
-                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-            }
-        }
-        return text
+        DecodingErrorText.path(codingPath)
     }
 
     private static func failure(for error: DecodingError, original: JSONValue) -> SandboxFailure {

@@ -21,6 +21,11 @@ public struct SandboxConfiguration: Sendable {
         self.faults = faults
     }
 
+    /// A fresh token for a sandbox nobody named one for: `sandbox-` and 24 random hex digits.
+    public static func generateToken() -> String {
+        "sandbox-" + (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+    }
+
     /// A quota of requests per window, per token, like DevRev's.
     public struct RateLimit: Sendable, Hashable {
         public var quota: Int

@@ -1,3 +1,4 @@
+import DevRevAPI
 import DevRevSandbox
 import Dispatch
 import Foundation
@@ -60,31 +61,19 @@ public enum SandboxServing {
             do {
                 seed = try JSONDecoder().decode(Tenant.self, from: data)
             } catch {
-                throw SandboxSetupError.invalidSeed("\(path): \(describe(error))")
+                throw SandboxSetupError.invalidSeed("\(path): \(DecodingErrorText.describe(error))")
             }
         }
         var token = options.token ?? ProcessInfo.processInfo.environment["DEVREV_TOKEN"]
         let generated = token == nil || token?.isEmpty == true
         if generated {
-            token = "sandbox-" + (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+            token = SandboxConfiguration.generateToken()
         }
         return (
             SandboxConfiguration(port: options.port, databasePath: options.databasePath, seed: seed, token: token ?? "",
                                  rateLimit: options.rateLimit, faults: options.faults),
             generated
         )
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        switch decoding {
-        case .keyNotFound(let key, let context):
-            return "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
     }
 
     /// Suspends until SIGINT or SIGTERM.

@@ -240,7 +240,7 @@ struct RunSetup: Sendable {
         var logger = Logger(label: "runbook.devrev")
         logger.logLevel = options.logLevel == "debug" ? .debug : .warning
         if options.sandbox {
-            let token = "sandbox-" + (0..<24).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
+            let token = SandboxConfiguration.generateToken()
             let started = BlockingBridge.wait { () async -> Result<Sandbox, SandboxSetupError> in
                 do throws(SandboxSetupError) {
                     return .success(try await Sandbox.start(SandboxConfiguration(token: token)))
