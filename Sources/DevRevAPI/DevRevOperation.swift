@@ -17,6 +17,29 @@ public struct DevRevOperation: Sendable, Hashable, CustomStringConvertible {
     public static let deleteIncident = DevRevOperation(name: "incidents.delete", isIdempotent: true)
     public static let groupIncidents = DevRevOperation(name: "incidents.group", isIdempotent: true)
 
+    public static let createTimelineEntry = DevRevOperation(name: "timeline-entries.create", isIdempotent: false)
+    /// A create whose `external_ref` makes a repeat harmless: the server refuses a second entry
+    /// with the same reference (409), so it may be retried like an update.
+    public static let createTimelineEntryWithExternalRef = DevRevOperation(name: "timeline-entries.create", isIdempotent: true)
+    public static let getTimelineEntry = DevRevOperation(name: "timeline-entries.get", isIdempotent: true)
+    public static let listTimelineEntries = DevRevOperation(name: "timeline-entries.list", isIdempotent: true)
+    public static let deleteTimelineEntry = DevRevOperation(name: "timeline-entries.delete", isIdempotent: true)
+
+    /// Any operation by name (`works.update`, `tags.create`), for callers without a typed binding:
+    /// reads, updates and deletes are safe to repeat; anything else (a create, an action such as
+    /// `works.export`) is not. Nil when the name is not an operation (`group.verb`, letters, digits,
+    /// `-` and `_`).
+    public init?(named name: String) {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, name.utf8.count <= 128,
+            parts.allSatisfy({ part in !part.isEmpty && part.utf8.allSatisfy { Self.nameBytes.contains($0) } })
+        else { return nil }
+        self.name = name
+        isIdempotent = [".get", ".list", ".count", ".group", ".update", ".delete"].contains { name.hasSuffix($0) }
+    }
+
+    private static let nameBytes: Set<UInt8> = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     /// Reads: operations whose name ends in .get, .list, .count or .group. Everything else changes
     /// something and is journaled.
     public var isRead: Bool {

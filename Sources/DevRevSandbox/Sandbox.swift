@@ -33,6 +33,7 @@ public final class Sandbox: Sendable {
         let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: Date())
         let router = SandboxRouter(
             service: IncidentService(store: store, clock: { Date() }),
+            timeline: TimelineService(store: store, clock: { Date() }),
             traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults),
             token: configuration.token)
         let channel: any Channel

@@ -47,8 +47,11 @@ public struct SandboxConfiguration: Sendable {
             case unavailable = "503"
             /// 429 with a Retry-After of one second, as if the quota had run out.
             case tooManyRequests = "429"
-            /// The connection is closed without an answer.
+            /// The connection is closed without an answer; the request is not carried out.
             case drop
+            /// The request is carried out (a create is committed), then the connection is closed
+            /// without an answer: the response is lost on the way back.
+            case lost
             /// A 200 whose body is not JSON.
             case malformed
         }
@@ -59,15 +62,24 @@ public struct SandboxConfiguration: Sendable {
         /// Added before every answer.
         public var latency: Duration
         public var seed: UInt64
+        /// Only requests to these operations get faults; nil: every operation.
+        public var operations: Set<String>?
+        /// At most this many faults in the sandbox's life; nil: no bound.
+        public var limit: Int?
 
         /// The faults chosen from when none are named.
         public static let defaultKinds: [Kind] = [.internalError, .unavailable, .drop, .malformed]
 
-        public init(rate: Double = 0, kinds: [Kind] = Faults.defaultKinds, latency: Duration = .zero, seed: UInt64 = 1) {
+        public init(
+            rate: Double = 0, kinds: [Kind] = Faults.defaultKinds, latency: Duration = .zero, seed: UInt64 = 1,
+            operations: Set<String>? = nil, limit: Int? = nil
+        ) {
             self.rate = min(1, max(0, rate))
             self.kinds = kinds.isEmpty ? Faults.defaultKinds : kinds
             self.latency = latency
             self.seed = seed
+            self.operations = operations
+            self.limit = limit.map { max(0, $0) }
         }
     }
 }

@@ -12,6 +12,7 @@ enum SandboxFailure: Error, Sendable {
     case badRequest(String)
     case unauthenticated(String)
     case notFound(String)
+    case conflict(String)
     case tooManyRequests(retryAfter: Int64)
     case internalError(String, referenceID: String = "")
     case serviceUnavailable(String)
@@ -21,6 +22,7 @@ enum SandboxFailure: Error, Sendable {
         case .parseError, .invalidField, .missingRequiredField, .unexpectedJSONType, .invalidID, .invalidEnumValue, .badRequest: 400
         case .unauthenticated: 401
         case .notFound: 404
+        case .conflict: 409
         case .tooManyRequests: 429
         case .internalError: 500
         case .serviceUnavailable: 503
@@ -54,6 +56,8 @@ enum SandboxFailure: Error, Sendable {
             fields = ["type": "unauthenticated", "message": .string(message)]
         case .notFound(let message):
             fields = ["type": "not_found", "message": .string(message)]
+        case .conflict(let message):
+            fields = ["type": "conflict", "message": .string(message)]
         case .tooManyRequests(let retryAfter):
             fields = [
                 "type": "too_many_requests", "message": .string("rate limit exceeded; retry after \(retryAfter) s"),

@@ -11,12 +11,13 @@ struct SandboxRouter: Sendable {
     }
 
     let service: IncidentService
+    let timeline: TimelineService
     let traffic: TrafficControl
     let token: String
 
-    static let operations: Set<String> = [
+    static let operations: Set<String> = Set([
         "incidents.create", "incidents.get", "incidents.list", "incidents.update", "incidents.delete", "incidents.group",
-    ]
+    ]).union(TimelineService.operations)
 
     func respond(method: String, path: String, authorization: String?, body: [UInt8]) -> Answer {
         var headers: [(String, String)] = [("X-Request-Id", traffic.nextRequestID())]
@@ -36,7 +37,8 @@ struct SandboxRouter: Sendable {
         if let wait = decision.retryAfter {
             return reply(429, SandboxFailure.tooManyRequests(retryAfter: wait).body, headers: headers + [("Retry-After", "\(wait)")])
         }
-        switch traffic.fault() {
+        let fault = traffic.fault(operation: String(operation))
+        switch fault {
         case .internalError:
             let failure = SandboxFailure.internalError("injected fault", referenceID: traffic.referenceID())
             return reply(failure.status, failure.body, headers: headers)
@@ -48,13 +50,20 @@ struct SandboxRouter: Sendable {
             return reply(failure.status, failure.body, headers: headers + [("Retry-After", "1")])
         case .drop:
             return .drop
+        case .lost, nil:
+            break
         case .malformed:
             return .reply(status: 200, headers: headers + [("Content-Type", "application/json")], body: Array(#"{"incident": {"id": "#.utf8))
-        case nil:
-            break
         }
+        let answer = carryOut(String(operation), body: body, headers: headers)
+        return fault == .lost ? .drop : answer
+    }
+
+    private func carryOut(_ operation: String, body: [UInt8], headers: [(String, String)]) -> Answer {
         do {
-            let result = try service.handle(operation: String(operation), body: body)
+            let result = TimelineService.operations.contains(operation)
+                ? try timeline.handle(operation: operation, body: body)
+                : try service.handle(operation: operation, body: body)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let bytes = try Array(encoder.encode(result.body))

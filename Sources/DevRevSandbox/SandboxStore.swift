@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// The sandbox's incidents, durable in SQLite, mirrored in memory for reads.
+/// The sandbox's incidents and their timeline comments, durable in SQLite, mirrored in memory for reads.
 ///
 /// Every write is one SQLite transaction; the memory mirror changes only after it commits, so a
 /// failed request changes nothing. All access is serialized.
@@ -16,6 +16,8 @@ final class SandboxStore: Sendable {
         /// Incidents in creation order, by sequence number.
         var incidents: [Int64: Incident] = [:]
         var nextNumber: Int64 = 1
+        /// Timeline comments in creation order, by sequence number.
+        var comments: [Int64: StoredComment] = [:]
     }
 
     /// Opens (or creates) the database at `path`, in memory when nil. A new database is filled
@@ -34,6 +36,14 @@ final class SandboxStore: Sendable {
                         document BLOB NOT NULL
                     );
                     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE IF NOT EXISTS timeline_entry (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        object TEXT NOT NULL,
+                        external_ref TEXT,
+                        document BLOB NOT NULL,
+                        UNIQUE (object, external_ref)
+                    );
                     """)
             }
             let loaded = try Self.load(database)
@@ -59,6 +69,11 @@ final class SandboxStore: Sendable {
                 let seq: Int64 = row["seq"]
                 let document: Data = row["document"]
                 state.incidents[seq] = try decoder.decode(Incident.self, from: document)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT seq, document FROM timeline_entry") {
+                let seq: Int64 = row["seq"]
+                let document: Data = row["document"]
+                state.comments[seq] = try decoder.decode(StoredComment.self, from: document)
             }
             let next = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_number'")
                 .flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
@@ -160,6 +175,52 @@ final class SandboxStore: Sendable {
                 throw SandboxFailure.internalError("the database refused the write: \(error)")
             }
             state.incidents[entry.key] = nil
+        }
+    }
+
+    // MARK: timeline comments
+
+    /// Comments in creation order.
+    func comments() -> [StoredComment] {
+        state.withLock { state in state.comments.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    /// Adds the comment `make` builds from the next sequence number, unless the object's timeline
+    /// already holds one with its external reference (409). Committed before it returns.
+    func addComment(_ make: (Int64) -> StoredComment) throws(SandboxFailure) -> StoredComment {
+        try state.withLock { (state) throws(SandboxFailure) -> StoredComment in
+            let seq = (state.comments.keys.max() ?? 0) + 1
+            let comment = make(seq)
+            if let reference = comment.externalRef,
+                state.comments.values.contains(where: { $0.object == comment.object && $0.externalRef == reference })
+            {
+                throw SandboxFailure.conflict("the timeline of \(comment.objectDisplayID) already has an entry with external_ref '\(reference)'")
+            }
+            do {
+                try database.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO timeline_entry (seq, id, object, external_ref, document) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [seq, comment.id, comment.object, comment.externalRef, try JSONEncoder().encode(comment)])
+                }
+            } catch {
+                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            }
+            state.comments[seq] = comment
+            return comment
+        }
+    }
+
+    func deleteComment(_ id: String) throws(SandboxFailure) {
+        try state.withLock { (state) throws(SandboxFailure) in
+            guard let entry = state.comments.first(where: { $0.value.id == id }) else {
+                throw SandboxFailure.notFound("timeline entry \(id) does not exist")
+            }
+            do {
+                try database.write { db in try db.execute(sql: "DELETE FROM timeline_entry WHERE seq = ?", arguments: [entry.key]) }
+            } catch {
+                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            }
+            state.comments[entry.key] = nil
         }
     }
 

@@ -19,14 +19,15 @@ final class TrafficControl: Sendable {
     private let rateLimit: SandboxConfiguration.RateLimit
     private let faults: SandboxConfiguration.Faults
     private let window: Mutex<Window>
-    private let random: Mutex<SplitMix64>
+    /// The generator, and how many faults it has injected.
+    private let random: Mutex<(generator: SplitMix64, injected: Int)>
     private let requestCounter = Atomic<Int>(0)
 
     init(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults) {
         self.rateLimit = rateLimit
         self.faults = faults
         window = Mutex(Window(start: Date(), used: 0))
-        random = Mutex(SplitMix64(seed: faults.seed))
+        random = Mutex((SplitMix64(seed: faults.seed), 0))
     }
 
     var latency: Duration { faults.latency }
@@ -52,19 +53,20 @@ final class TrafficControl: Sendable {
         }
     }
 
-    /// The fault for this request, if any.
-    func fault() -> SandboxConfiguration.Faults.Kind? {
-        guard faults.rate > 0 else { return nil }
-        return random.withLock { generator in
-            let roll = generator.nextUnit()
-            let pick = generator.next()
-            guard roll < faults.rate else { return nil }
+    /// The fault for this request to `operation`, if any.
+    func fault(operation: String) -> SandboxConfiguration.Faults.Kind? {
+        guard faults.rate > 0, faults.operations?.contains(operation) ?? true else { return nil }
+        return random.withLock { state in
+            let roll = state.generator.nextUnit()
+            let pick = state.generator.next()
+            guard roll < faults.rate, state.injected < faults.limit ?? .max else { return nil }
+            state.injected += 1
             return faults.kinds[Int(pick % UInt64(faults.kinds.count))]
         }
     }
 
     func referenceID() -> String {
-        random.withLock { String(format: "ref-%016llx", $0.next()) }
+        random.withLock { String(format: "ref-%016llx", $0.generator.next()) }
     }
 }
 

@@ -129,7 +129,9 @@ public enum ScriptRunner {
             runtime.register(JSONModule.make())
             runtime.register(LogModule.make(
                 threshold: LogModule.Level(name: options.logLevel) ?? .warn, json: options.outputJSON, write: output.standardError))
-            for module in IncidentModule.make(connection: connection, allowedChanges: declarations.changes) { runtime.register(module) }
+            let scope = MutationScope(declared: declarations.changes)
+            for module in IncidentModule.make(connection: connection, scope: scope, runID: runID) { runtime.register(module) }
+            runtime.register(DevRevModule.make(connection: connection, scope: scope))
             SignalWatcher.watch(runtime.interruptHandle)
             defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")

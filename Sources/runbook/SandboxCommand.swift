@@ -35,8 +35,14 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault-rate"), help: ArgumentHelp("Share of requests (0 to 1) that get a fault.", valueName: "R"))
     var faultRate: Double = 0
 
-    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, 429, drop, malformed.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, 429, drop, lost, malformed.", valueName: "LIST"))
     var faults: String = "500,503,drop,malformed"
+
+    @Option(name: .customLong("fault-operations"), help: ArgumentHelp("Only these operations get faults, comma-separated (e.g. timeline-entries.create).", valueName: "LIST"))
+    var faultOperations: String?
+
+    @Option(name: .customLong("fault-limit"), help: ArgumentHelp("At most N faults in all.", valueName: "N"))
+    var faultLimit: Int?
 
     @Option(help: ArgumentHelp("Latency added to every answer, e.g. 20ms.", valueName: "DURATION"))
     var latency: String = "0ms"
@@ -48,6 +54,7 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be between 0 and 1") }
         guard rateLimit >= 1 else { throw ValidationError("--rate-limit must be at least 1") }
+        guard (faultLimit ?? 0) >= 0 else { throw ValidationError("--fault-limit must be at least 0") }
     }
 
     func run() async throws {
@@ -62,12 +69,16 @@ struct SandboxCommand: AsyncParsableCommand {
             var kinds: [SandboxConfiguration.Faults.Kind] = []
             for name in faults.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
                 guard let kind = SandboxConfiguration.Faults.Kind(rawValue: name) else {
-                    throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, malformed")
+                    throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, lost, malformed")
                 }
                 kinds.append(kind)
             }
             options.rateLimit = SandboxConfiguration.RateLimit(quota: rateLimit, window: window)
-            options.faults = SandboxConfiguration.Faults(rate: faultRate, kinds: kinds, latency: delay, seed: faultSeed)
+            let operations = faultOperations.map { list in
+                Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            }
+            options.faults = SandboxConfiguration.Faults(
+                rate: faultRate, kinds: kinds, latency: delay, seed: faultSeed, operations: operations, limit: faultLimit)
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -50,7 +50,7 @@ struct SandboxBehaviourTests {
     @Test func theQuotaAnswers429WithRetryAfterAndTheHeaders() throws {
         let store = try SandboxStore(path: nil, seed: .demo(), now: Date())
         let router = SandboxRouter(
-            service: IncidentService(store: store, clock: { Date() }),
+            service: IncidentService(store: store, clock: { Date() }), timeline: TimelineService(store: store, clock: { Date() }),
             traffic: TrafficControl(rateLimit: .init(quota: 3, window: .seconds(60)), faults: .init()), token: "t")
         var answers: [(Int, [(String, String)], String)] = []
         for _ in 0..<4 {
@@ -105,7 +105,7 @@ struct SandboxBehaviourTests {
     @Test func faultsAreReproducibleFromTheSeed() {
         func sequence(seed: UInt64) -> [String] {
             let traffic = TrafficControl(rateLimit: .init(), faults: .init(rate: 0.5, seed: seed))
-            return (0..<200).map { _ in traffic.fault()?.rawValue ?? "-" }
+            return (0..<200).map { _ in traffic.fault(operation: "incidents.get")?.rawValue ?? "-" }
         }
         #expect(sequence(seed: 7) == sequence(seed: 7))
         #expect(sequence(seed: 7) != sequence(seed: 8))

@@ -3973,6 +3973,12 @@ public enum GeneratedModels {
         UpdateSyncMetadata.self,
         UpdateSyncOut.self,
         UpdateTagWithValue.self,
+        TimelineEntriesCreateRequest.self,
+        TimelineEntriesCreateRequestTimelineComment.self,
+        TimelineEntriesDeleteRequest.self,
+        TimelineEntriesGetRequest.self,
+        TimelineEntriesListRequest.self,
+        TimelineSnapKitBody.self,
     ]
     public static let responseModels: [any SchemaModel.Type] = [
         AccountSummary.self,

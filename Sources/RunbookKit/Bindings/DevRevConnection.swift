@@ -63,7 +63,9 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
-        guard let planner, !operation.isRead else { return try send(operation, body: body, incident: incident) }
+        guard let planner, !operation.isRead else {
+            return try send(operation, body: body, incident: incident, conflictOnRetryIsDone: operation == .createTimelineEntryWithExternalRef)
+        }
         switch operation {
         case .updateIncident:
             let before = try current(incident ?? "")
@@ -74,13 +76,28 @@ final class DevRevConnection {
             let id = incident ?? ""
             planner.planDelete(id, current: try current(id))
             return .object([:])
+        case .createTimelineEntry, .createTimelineEntryWithExternalRef:
+            let id = incident ?? ""
+            let reference = planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id
+            return .object(["timeline_entry": planner.planComment(body, incident: id, reference: reference)])
         default:
-            throw ScriptFailure(type: "validation", message: "\(operation): cannot be planned in a dry run")
+            return planner.planCall(operation, body: body)
         }
     }
 
+    /// `devrev.call`: a read is sent; a mutation is sent, or planned in a dry run (answered with
+    /// nil: what DevRev would answer is unknown).
+    func performCall(_ operation: DevRevOperation, body: JSONValue) throws(ScriptFailure) -> JSONValue {
+        guard let planner, !operation.isRead else { return try send(operation, body: body, incident: nil) }
+        return planner.planCall(operation, body: body)
+    }
+
     /// Sends a request for real (journaling mutations), and lets the planner learn from reads.
-    func send(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+    ///
+    /// `conflictOnRetryIsDone`: for a create made idempotent by its `external_ref`, a 409 after
+    /// more than one attempt means an earlier attempt created the object and only its answer was
+    /// lost; it is journaled as done and answered with `.null` (the caller fetches the object).
+    func send(_ operation: DevRevOperation, body: JSONValue, incident: String?, conflictOnRetryIsDone: Bool = false) throws(ScriptFailure) -> JSONValue {
         let client = try connect()
         let bytes: [UInt8]
         do {
@@ -118,6 +135,13 @@ final class DevRevConnection {
                 throw ScriptFailure(type: "malformed_response", status: exchange.status,
                                     message: "\(operation): the response is not JSON")
             }
+        case .failure(let error) where conflictOnRetryIsDone && error.status == 409 && error.attempts > 1:
+            calls.append(CallRecord(operation: operation.name, incident: incident, status: 409,
+                                    attempts: error.attempts, durationMilliseconds: milliseconds))
+            try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: 409,
+                              requestID: error.requestID, durationMilliseconds: milliseconds,
+                              note: "done by an earlier attempt: the retry met the entry it had created (external_ref)"))
+            return .null
         case .failure(let error):
             calls.append(CallRecord(operation: operation.name, incident: incident, status: error.status,
                                     attempts: error.attempts, durationMilliseconds: milliseconds, error: error.typeName))

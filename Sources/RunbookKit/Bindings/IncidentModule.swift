@@ -1,20 +1,11 @@
 import DevRevAPI
 import LuaRuntime
 
-/// `incident.update{...}`, `get`, `create`, `delete`, `group` and (through the prelude) `list`.
+/// `incident.update{...}`, `get`, `create`, `delete`, `group`, `comment` and (through the
+/// prelude) the iterators `list` and `comments`.
 enum IncidentModule {
-    /// `allowedChanges`: the script's `@changes` declaration; nil allows any change.
-    static func make(connection: DevRevConnection, allowedChanges: Set<String>? = nil) -> [LuaModule] {
-        func permit(_ operation: String, fields: [String]) throws(ScriptFailure) {
-            guard let allowed = allowedChanges else { return }
-            let declared = allowed.sorted().joined(separator: ", ")
-            for field in fields where !allowed.contains(field) {
-                let what = operation == "incident.update" ? "changes '\(field)'" : "uses \(operation)"
-                throw ScriptFailure(
-                    type: "validation", message: "\(operation): the script does not declare that it \(what) (--- @changes \(declared))",
-                    field: operation == "incident.update" ? field : nil)
-            }
-        }
+    /// `scope`: what the script's `@changes` declaration allows. `runID` makes comment references.
+    static func make(connection: DevRevConnection, scope: MutationScope = MutationScope(declared: nil), runID: String = "test") -> [LuaModule] {
 
         func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> LuaValue {
             guard case .object(let fields) = response, let incident = fields["incident"] else {
@@ -48,7 +39,7 @@ enum IncidentModule {
 
         let update = LuaFunction(name: "update") { call in
             let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
-            if case .object(let fields) = body { try permit("incident.update", fields: fields.keys.filter { $0 != "id" }.sorted()) }
+            if case .object(let fields) = body { try scope.permitUpdate(fields: fields.keys.filter { $0 != "id" }.sorted()) }
             return [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")]
         }
         let get = LuaFunction(name: "get") { call in
@@ -56,12 +47,12 @@ enum IncidentModule {
             return [try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get")]
         }
         let create = LuaFunction(name: "create") { call in
-            try permit("incident.create", fields: ["create"])
+            try scope.permit("incident.create", declaredAs: "create")
             let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
             return [try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create")]
         }
         let delete = LuaFunction(name: "delete") { call in
-            try permit("incident.delete", fields: ["delete"])
+            try scope.permit("incident.delete", declaredAs: "delete")
             let id = try identifier(call, "incident.delete")
             _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
             return [true]
@@ -102,24 +93,24 @@ enum IncidentModule {
             return [items]
         }
         let repeatedCursor = LuaFunction(name: "repeated_cursor") { call in
-            let cursor = try call.value(at: 1).stringValue ?? "?"
-            throw ScriptFailure(type: "repeated_cursor", message: "incident.list: the server returned the cursor '\(cursor)' twice; stopping instead of looping")
+            let function = try call.value(at: 1).stringValue ?? "incident.list"
+            let cursor = try call.value(at: 2).stringValue ?? "?"
+            throw ScriptFailure(type: "repeated_cursor", message: "\(function): the server returned the cursor '\(cursor)' twice; stopping instead of looping")
         }
+        let comments = CommentBindings(connection: connection, scope: scope, runID: runID)
         return [
-            LuaModule(name: "incident", functions: [update, get, create, delete, group]),
-            LuaModule(name: "_runbook_internal", functions: [listPage, repeatedCursor], isGlobal: false),
+            LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment]),
+            LuaModule(name: "_runbook_internal", functions: [listPage, comments.commentsPage, repeatedCursor], isGlobal: false),
         ]
     }
 
-    /// Lua code that completes the module: the lazy `incident.list` iterator.
+    /// Lua code that completes the module: the lazy iterators `incident.list` and `incident.comments`.
     static let prelude = """
         local internal = require("_runbook_internal")
-        local list_page, repeated_cursor = internal.incident_list_page, internal.repeated_cursor
-        function incident.list(filters)
-          if filters ~= nil and type(filters) ~= "table" then
-            error("incident.list: expected a table of filters, got " .. type(filters), 2)
-          end
-          filters = filters or {}
+        local list_page, comments_page, repeated_cursor = internal.incident_list_page, internal.incident_comments_page, internal.repeated_cursor
+
+        -- An iterator over the items of pages that `fetch(cursor)` returns as `items, next_cursor`.
+        local function pages(name, fetch)
           local page, index, cursor, started, seen = {}, 0, nil, false, {}
           return function()
             while true do
@@ -129,14 +120,33 @@ enum IncidentModule {
               end
               if started and cursor == nil then return nil end
               started = true
-              page, cursor = list_page(filters, cursor)
+              page, cursor = fetch(cursor)
               index = 0
               if cursor ~= nil then
-                if seen[cursor] then repeated_cursor(cursor) end
+                if seen[cursor] then repeated_cursor(name, cursor) end
                 seen[cursor] = true
               end
             end
           end
+        end
+
+        function incident.list(filters)
+          if filters ~= nil and type(filters) ~= "table" then
+            error("incident.list: expected a table of filters, got " .. type(filters), 2)
+          end
+          filters = filters or {}
+          return pages("incident.list", function(cursor) return list_page(filters, cursor) end)
+        end
+
+        function incident.comments(id, options)
+          if type(id) ~= "string" then
+            error("incident.comments: expected an incident id such as \\"INC-42\\", got " .. type(id), 2)
+          end
+          if options ~= nil and type(options) ~= "table" then
+            error("incident.comments: expected a table of options, got " .. type(options), 2)
+          end
+          options = options or {}
+          return pages("incident.comments", function(cursor) return comments_page(id, options, cursor) end)
         end
         """
 }

@@ -70,6 +70,8 @@ final class AuditJournal: Sendable {
         var error: String?
         var requestID: String?
         var durationMilliseconds: Int?
+        /// Why an outcome that looks like an error is not one.
+        var note: String?
     }
 
     /// Appends one record and flushes it to disk.
@@ -86,6 +88,7 @@ final class AuditJournal: Sendable {
         if let error = record.error { object["error"] = .string(error) }
         if let requestID = record.requestID { object["request_id"] = .string(requestID) }
         if let duration = record.durationMilliseconds { object["duration_ms"] = .integer(Int64(duration)) }
+        if let note = record.note { object["note"] = .string(note) }
         var line: [UInt8]
         do {
             line = try LuaJSON.encode(.object(object))

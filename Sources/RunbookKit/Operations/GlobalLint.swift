@@ -18,7 +18,7 @@ struct GlobalLint {
         "_G", "_VERSION", "_ENV", "assert", "collectgarbage", "error", "getmetatable", "ipairs", "load", "next", "pairs",
         "pcall", "print", "rawequal", "rawget", "rawlen", "rawset", "require", "select", "setmetatable", "tonumber",
         "tostring", "type", "xpcall", "string", "table", "math", "utf8", "coroutine", "os", "debug",
-        "incident", "json", "log", "runbook",
+        "incident", "devrev", "json", "log", "runbook",
     ]
 
     private static let keywords: Set<String> = [

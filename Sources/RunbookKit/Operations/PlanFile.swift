@@ -46,7 +46,6 @@ enum PlanApplier {
     static func apply(_ changes: [PlannedChange], connection: DevRevConnection, say: (String) -> Void) throws(ScriptFailure) -> Outcome {
         var outcome = Outcome()
         for change in changes {
-            let operation = DevRevOperation(name: change.operation, isIdempotent: change.operation != DevRevOperation.createIncident.name)
             let label = change.summary
             if let id = change.incident, let planned = change.plannedModifiedDate {
                 let response: JSONValue
@@ -64,11 +63,34 @@ enum PlanApplier {
                     continue
                 }
             }
-            _ = try connection.send(operation, body: change.body, incident: change.incident)
+            let operation = Self.operation(of: change)
+            if operation.name == DevRevOperation.createTimelineEntry.name {
+                // A comment says what the run did to its incident: not without the change itself.
+                if let id = change.incident, outcome.skipped.contains(id) {
+                    say("skipped  \(label)  (a change to the incident was skipped)")
+                    continue
+                }
+                do {
+                    _ = try connection.send(operation, body: change.body, incident: change.incident, conflictOnRetryIsDone: operation.isIdempotent)
+                } catch where error.status == 409 && operation.isIdempotent {
+                    say("skipped  \(label)  (already posted: the incident has a comment with this external_ref)")
+                    continue
+                }
+            } else {
+                _ = try connection.send(operation, body: change.body, incident: change.incident)
+            }
             say("applied  \(label)")
             outcome.applied.append(change.incident ?? "create")
         }
         return outcome
+    }
+
+    /// The operation to send a planned change with, and whether a retry is safe.
+    static func operation(of change: PlannedChange) -> DevRevOperation {
+        if change.operation == DevRevOperation.createTimelineEntry.name, case .object(let body) = change.body, body["external_ref"] != nil {
+            return .createTimelineEntryWithExternalRef
+        }
+        return DevRevOperation(named: change.operation) ?? DevRevOperation(name: change.operation, isIdempotent: false)
     }
 
     private static func incidentModifiedDate(_ response: JSONValue) -> String? {

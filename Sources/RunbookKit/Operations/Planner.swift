@@ -33,6 +33,7 @@ final class Planner {
     private var stages: [String: JSONValue] = [:]
     private var enumLabels: [String: [Int64: JSONValue]] = [:]
     private var createdCount = 0
+    private var plannedComments = 0
     /// Ids and display ids of incidents with a planned update or delete.
     private var planned: Set<String> = []
     private var deleted: Set<String> = []
@@ -144,6 +145,40 @@ final class Planner {
         changes.append(PlannedChange(operation: DevRevOperation.deleteIncident.name, incident: id, body: .object(["id": .string(id)]),
                                      plannedModifiedDate: Self.text(current["modified_date"]), summary: "- delete \(reference)"))
         markPlanned(current, deleted: true)
+    }
+
+    /// A comment on `incident` (as the script named it; `reference` is its display id when known).
+    /// Answered with the timeline entry as it would be.
+    func planComment(_ body: JSONValue, incident: String, reference: String) -> JSONValue {
+        plannedComments += 1
+        guard case .object(let request) = body else { return .null }
+        let text = Self.text(request["body"]) ?? ""
+        changes.append(PlannedChange(
+            operation: DevRevOperation.createTimelineEntry.name, incident: incident, body: body, plannedModifiedDate: nil,
+            summary: "\(reference)  + comment \(Self.quoted(text, limit: 80))"))
+        var entry = request.filter { ["body", "body_type", "labels", "external_ref", "visibility"].contains($0.key) }
+        entry["type"] = .string("timeline_comment")
+        entry["id"] = .string("planned-comment-\(plannedComments)")
+        entry["object"] = .string(incident)
+        entry["object_display_id"] = .string(reference)
+        return .object(entry)
+    }
+
+    /// A `devrev.call` mutation, recorded with its body; nothing to answer with.
+    func planCall(_ operation: DevRevOperation, body: JSONValue) -> JSONValue {
+        var target: String?
+        if case .object(let fields) = body { target = Self.text(fields["id"]) ?? Self.text(fields["object"]) }
+        var summary = "+ call \(operation.name)"
+        if let bytes = try? LuaJSON.encode(body) { summary += " " + Self.quoted(String(decoding: bytes, as: UTF8.self), limit: 120, quote: false) }
+        changes.append(PlannedChange(operation: operation.name, incident: target, body: body, plannedModifiedDate: nil, summary: summary))
+        return .null
+    }
+
+    /// `text` on one line, cut to `limit` characters.
+    static func quoted(_ text: String, limit: Int, quote: Bool = true) -> String {
+        var line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        if line.count > limit { line = String(line.prefix(limit - 1)) + "…" }
+        return quote ? "\"\(line)\"" : line
     }
 
     /// The value a field would have after the request sets it.

@@ -14,8 +14,9 @@ import LuaRuntime
 ///
 /// A script that declares parameters gets them typed in `runbook.args`, and a run with an unknown,
 /// missing or mistyped `--arg` stops before the script starts (exit 64). A script that declares
-/// `@changes` may update only those incident fields (and create or delete only if it lists
-/// `create` or `delete`).
+/// `@changes` may update only those incident fields (and create, delete or comment only if it
+/// lists `create`, `delete` or `comment`); `devrev.call` mutations need `devrev.call` or the
+/// operation's name (`works.update`) there, declared or not (see `MutationScope`).
 struct ScriptDeclarations: Sendable {
     enum ParameterType: Sendable, Equatable, CustomStringConvertible {
         case string, integer, number, boolean, duration
@@ -49,11 +50,8 @@ struct ScriptDeclarations: Sendable {
     var name: String?
     var description: String?
     var parameters: [Parameter] = []
-    /// Incident fields the script may change (plus `create`, `delete`); nil: undeclared, anything.
+    /// What the script may change (see `MutationScope`); nil: undeclared.
     var changes: Set<String>?
-
-    /// What `@changes` may name.
-    static var changeableFields: Set<String> { Set(RequestShapes.incidentsUpdateRequest.fields.keys).subtracting(["id"]).union(["create", "delete"]) }
 
     /// Reads the leading comment block of a script's source.
     static func parse(_ source: [UInt8], path: String) throws(Failure) -> ScriptDeclarations {
@@ -72,9 +70,10 @@ struct ScriptDeclarations: Sendable {
                 declarations.name = body.dropFirst("@name ".count).trimmingWhitespace()
             } else if body.hasPrefix("@changes ") {
                 let fields = body.dropFirst("@changes ".count).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
-                for field in fields where !changeableFields.contains(field) {
-                    var message = "\(path):\(number): '\(field)' is not an incident field an update can change"
-                    if let suggestion = RequestConverter.nearest(field, among: Array(changeableFields)) { message += "; did you mean '\(suggestion)'?" }
+                for field in fields where !MutationScope.isDeclarable(field) {
+                    var message = "\(path):\(number): '\(field)' is not an incident field an update can change, "
+                        + "create, delete, comment, devrev.call or an operation that changes data"
+                    if let suggestion = RequestConverter.nearest(field, among: Array(MutationScope.incidentNames)) { message += "; did you mean '\(suggestion)'?" }
                     throw Failure(description: message, inDeclaration: true)
                 }
                 declarations.changes = (declarations.changes ?? []).union(fields)
