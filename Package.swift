@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["runbook", "DevRevAPI", "DevRevSandbox"]
+            dependencies: ["runbook", "DevRevAPI", "DevRevSandbox", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -85,7 +85,8 @@ struct TimelineService: Sendable {
             throw .badRequest("\(field): the sandbox stores text comments only")
         }
         guard let incident = store.find(request.object)?.incident, let object = incident.id, let objectDisplayID = incident.displayId else {
-            throw .notFound("object \(request.object) does not exist")
+            // 400, not 404: the operation documents no 404.
+            throw .invalidID(field: "object", message: "object: no incident '\(request.object)'")
         }
         switch request.bodyType ?? .text {
         case .text: break

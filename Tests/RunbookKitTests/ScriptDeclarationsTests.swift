@@ -1,3 +1,4 @@
+import DevRevAPI
 import LuaRuntime
 @testable import RunbookKit
 import Testing
@@ -63,6 +64,22 @@ struct ScriptDeclarationsTests {
         #expect(throws: ScriptDeclarations.Failure.self) {
             try ScriptDeclarations.parse(Array("--- @changes severty\n".utf8), path: "t.lua")
         }
+    }
+
+    @Test func changesMayNameCommentsAndOperationsThatChangeData() throws {
+        let declarations = try ScriptDeclarations.parse(Array("--- @changes comment, devrev.call works.update tags.create\n".utf8), path: "t.lua")
+        #expect(declarations.changes == ["comment", "devrev.call", "works.update", "tags.create"])
+        for refused in ["works.get", "tags.list", "works", "Works.Update"] {
+            #expect(throws: ScriptDeclarations.Failure.self, "\(refused)") {
+                try ScriptDeclarations.parse(Array("--- @changes \(refused)\n".utf8), path: "t.lua")
+            }
+        }
+        let scope = MutationScope(declared: declarations.changes)
+        #expect(throws: Never.self) { try scope.permitCall(DevRevOperation(named: "parts.delete")!) }
+        #expect(throws: ScriptFailure.self) { try MutationScope(declared: ["works.update"]).permitCall(DevRevOperation(named: "parts.delete")!) }
+        #expect(throws: ScriptFailure.self) { try MutationScope(declared: nil).permitCall(DevRevOperation(named: "works.update")!) }
+        #expect(throws: ScriptFailure.self) { try MutationScope(declared: ["severity"]).permit("incident.comment", declaredAs: "comment") }
+        #expect(throws: Never.self) { try MutationScope(declared: nil).permit("incident.comment", declaredAs: "comment") }
     }
 
     @Test func withoutDeclarationsEveryArgumentIsAString() throws {
