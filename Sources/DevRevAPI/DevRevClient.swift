@@ -24,7 +24,7 @@ public final class DevRevClient: Sendable {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .nanoseconds(configuration.timeouts.connect.nanoseconds)),
-            connectionPool: .init(idleTimeout: .seconds(60))
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         )
         http.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)

@@ -52,14 +52,6 @@ final class DevRevConnection {
         return incident
     }
 
-    private func journal(_ record: AuditJournal.Record) throws(ScriptFailure) {
-        do {
-            try journal?.append(record)
-        } catch {
-            throw .configuration(error.description)
-        }
-    }
-
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
@@ -93,64 +85,103 @@ final class DevRevConnection {
     }
 
     /// Sends a request for real (journaling mutations), and lets the planner learn from reads.
-    ///
-    /// `conflictOnRetryIsDone`: for a create made idempotent by its `external_ref`, a 409 after
-    /// more than one attempt means an earlier attempt created the object and only its answer was
-    /// lost; it is journaled as done and answered with `.null` (the caller fetches the object).
+    /// `conflictOnRetryIsDone`: see `JournaledExchange.run`; such a create is answered `.null`
+    /// when a retry found it done (the caller fetches the object).
     func send(_ operation: DevRevOperation, body: JSONValue, incident: String?, conflictOnRetryIsDone: Bool = false) throws(ScriptFailure) -> JSONValue {
-        let client = try connect()
-        let bytes: [UInt8]
+        let exchange = try exchanger()
+        let bytes = try encode(body, operation)
+        let outcome = BlockingBridge.wait {
+            await exchange.run(operation, body: body, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone)
+        }
+        calls.append(outcome.record)
+        let response = try outcome.result.get()
+        return planner?.observe(response) ?? response
+    }
+
+    /// One call of a batch.
+    struct BatchItem {
+        var operation: DevRevOperation
+        var body: JSONValue
+        var incident: String?
+    }
+
+    /// How a batch item ended.
+    enum BatchResult {
+        case success(JSONValue)
+        case failure(ScriptFailure)
+        /// Not started: `stopOnError` after an earlier failure, or a signal stopped the run.
+        case notAttempted
+    }
+
+    /// Runs `items` with at most `concurrency` in flight, in input order of start; results in input
+    /// order. Every call shares the client's rate-limit pacing. With `stopOnError`, no item starts
+    /// after one has failed; after SIGINT or SIGTERM none starts either (those in flight finish and
+    /// are journaled). In a dry run, mutations are planned one by one instead.
+    func performBatch(_ items: [BatchItem], concurrency: Int, stopOnError: Bool) throws(ScriptFailure) -> [BatchResult] {
+        if planner != nil, items.contains(where: { !$0.operation.isRead }) {
+            var results: [BatchResult] = []
+            var failed = false
+            for item in items {
+                if failed && stopOnError {
+                    results.append(.notAttempted)
+                    continue
+                }
+                do throws(ScriptFailure) {
+                    results.append(.success(try perform(item.operation, body: item.body, incident: item.incident)))
+                } catch {
+                    failed = true
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+        let exchange = try exchanger()
+        var encoded: [(DevRevOperation, JSONValue, [UInt8], String?)] = []
+        for item in items { encoded.append((item.operation, item.body, try encode(item.body, item.operation), item.incident)) }
+        let work = encoded
+        let outcomes = BlockingBridge.wait { () async -> [JournaledExchange.Outcome?] in
+            let board = BatchBoard(count: work.count, stopOnError: stopOnError)
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, min(concurrency, work.count)) {
+                    group.addTask {
+                        while let index = board.next() {
+                            let (operation, body, bytes, incident) = work[index]
+                            let outcome = await exchange.run(operation, body: body, bytes: bytes, incident: incident)
+                            board.finish(index, outcome)
+                        }
+                    }
+                }
+            }
+            return board.outcomes
+        }
+        var results: [BatchResult] = []
+        var journalFailure: ScriptFailure?
+        for outcome in outcomes {
+            guard let outcome else {
+                results.append(.notAttempted)
+                continue
+            }
+            calls.append(outcome.record)
+            if outcome.journalFailed, case .failure(let failure) = outcome.result { journalFailure = journalFailure ?? failure }
+            switch outcome.result {
+            case .success(let response): results.append(.success(planner?.observe(response) ?? response))
+            case .failure(let failure): results.append(.failure(failure))
+            }
+        }
+        if let journalFailure { throw journalFailure }
+        return results
+    }
+
+    private func encode(_ body: JSONValue, _ operation: DevRevOperation) throws(ScriptFailure) -> [UInt8] {
         do {
-            bytes = try LuaJSON.encode(body)
+            return try LuaJSON.encode(body)
         } catch {
             throw ScriptFailure(type: "invalid_request", message: "\(operation): cannot encode the request: \(error)")
         }
-        let mutation = !operation.isRead
-        if mutation {
-            try journal(.init(event: .intent, operation: operation.name, incident: incident, fields: body))
-        }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = self.deadline
-        let outcome = BlockingBridge.wait { () async -> Result<DevRevClient.Exchange, DevRevError> in
-            do throws(DevRevError) {
-                return .success(try await client.send(operation, body: bytes, deadline: deadline))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let milliseconds = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
-        switch outcome {
-        case .success(let exchange):
-            calls.append(CallRecord(operation: operation.name, incident: incident, status: exchange.status,
-                                    attempts: exchange.attempts, durationMilliseconds: milliseconds))
-            if mutation {
-                try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: exchange.status,
-                                  requestID: exchange.requestID, durationMilliseconds: milliseconds))
-            }
-            do {
-                let response = try LuaJSON.decode(exchange.body)
-                return planner?.observe(response) ?? response
-            } catch {
-                throw ScriptFailure(type: "malformed_response", status: exchange.status,
-                                    message: "\(operation): the response is not JSON")
-            }
-        case .failure(let error) where conflictOnRetryIsDone && error.status == 409 && error.attempts > 1:
-            calls.append(CallRecord(operation: operation.name, incident: incident, status: 409,
-                                    attempts: error.attempts, durationMilliseconds: milliseconds))
-            try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: 409,
-                              requestID: error.requestID, durationMilliseconds: milliseconds,
-                              note: "done by an earlier attempt: the retry met the entry it had created (external_ref)"))
-            return .null
-        case .failure(let error):
-            calls.append(CallRecord(operation: operation.name, incident: incident, status: error.status,
-                                    attempts: error.attempts, durationMilliseconds: milliseconds, error: error.typeName))
-            if mutation {
-                try journal(.init(event: .outcome, operation: operation.name, incident: incident, status: error.status,
-                                  error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds))
-            }
-            throw ScriptFailure(error)
-        }
+    }
+
+    private func exchanger() throws(ScriptFailure) -> JournaledExchange {
+        JournaledExchange(client: try connect(), journal: journal, deadline: deadline)
     }
 
     private func connect() throws(ScriptFailure) -> DevRevClient {

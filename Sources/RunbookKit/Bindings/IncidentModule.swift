@@ -99,7 +99,7 @@ enum IncidentModule {
         }
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID)
         return [
-            LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment]),
+            LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
             LuaModule(name: "_runbook_internal", functions: [listPage, comments.commentsPage, repeatedCursor], isGlobal: false),
         ]
     }

@@ -1,0 +1,83 @@
+import DevRevAPI
+
+/// One request to DevRev as a run makes it: a mutation journaled before it is sent (intent) and
+/// after (outcome), the response decoded, the call recorded for the run report. Sendable, so the
+/// calls of `update_many` can run side by side.
+struct JournaledExchange: Sendable {
+    let client: DevRevClient
+    /// Where mutations are journaled; nil only in unit tests of the bindings.
+    let journal: AuditJournal?
+    let deadline: ContinuousClock.Instant?
+
+    struct Outcome: Sendable {
+        var record: DevRevConnection.CallRecord
+        /// The decoded response; `.null` for a create a retry found already done.
+        var result: Result<JSONValue, ScriptFailure>
+        /// The journal could not be written: the run must stop.
+        var journalFailed = false
+    }
+
+    /// Sends `body` (already encoded as `bytes`). `conflictOnRetryIsDone`: for a create made
+    /// idempotent by its `external_ref`, a 409 after more than one attempt means an earlier
+    /// attempt created the object and only its answer was lost; it is journaled as done and
+    /// answered with `.null`.
+    func run(_ operation: DevRevOperation, body: JSONValue, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
+        let mutation = !operation.isRead
+        var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
+        if mutation, let failure = write(.init(event: .intent, operation: operation.name, incident: incident, fields: body)) {
+            return Outcome(record: record, result: .failure(failure), journalFailed: true)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result: Result<DevRevClient.Exchange, DevRevError>
+        do throws(DevRevError) {
+            result = .success(try await client.send(operation, body: bytes, deadline: deadline))
+        } catch {
+            result = .failure(error)
+        }
+        let elapsed = clock.now - start
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        record.durationMilliseconds = milliseconds
+        var outcome: AuditJournal.Record
+        let answer: Result<JSONValue, ScriptFailure>
+        switch result {
+        case .success(let exchange):
+            record.status = exchange.status
+            record.attempts = exchange.attempts
+            outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: exchange.status,
+                            requestID: exchange.requestID, durationMilliseconds: milliseconds)
+            do {
+                answer = .success(try LuaJSON.decode(exchange.body))
+            } catch {
+                answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON"))
+            }
+        case .failure(let error) where conflictOnRetryIsDone && error.status == 409 && error.attempts > 1:
+            record.status = 409
+            record.attempts = error.attempts
+            outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: 409,
+                            requestID: error.requestID, durationMilliseconds: milliseconds,
+                            note: "done by an earlier attempt: the retry met the entry it had created (external_ref)")
+            answer = .success(.null)
+        case .failure(let error):
+            record.status = error.status
+            record.attempts = error.attempts
+            record.error = error.typeName
+            outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: error.status,
+                            error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds)
+            answer = .failure(ScriptFailure(error))
+        }
+        if mutation, let failure = write(outcome) {
+            return Outcome(record: record, result: .failure(failure), journalFailed: true)
+        }
+        return Outcome(record: record, result: answer)
+    }
+
+    private func write(_ record: AuditJournal.Record) -> ScriptFailure? {
+        do {
+            try journal?.append(record)
+            return nil
+        } catch {
+            return .configuration(error.description)
+        }
+    }
+}
