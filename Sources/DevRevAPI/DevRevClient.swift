@@ -265,9 +265,10 @@ public final class DevRevClient: Sendable {
     }
 
     private func observeRateLimit(_ headers: HTTPHeaders) async {
+        let limit = headers.first(name: "x-ratelimit-limit").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let remaining = headers.first(name: "x-ratelimit-remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let reset = headers.first(name: "x-ratelimit-reset").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        await gate.observe(remaining: remaining, resetEpochSeconds: reset, nowEpochSeconds: Int64(Date().timeIntervalSince1970))
+        await gate.observe(limit: limit, remaining: remaining, resetEpochSeconds: reset, nowEpochSeconds: Int64(Date().timeIntervalSince1970))
     }
 
     func httpError(operation: DevRevOperation, status: Int, headers: HTTPHeaders, body: [UInt8], requestID: String?) -> DevRevError {

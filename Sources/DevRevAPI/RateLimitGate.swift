@@ -1,22 +1,41 @@
-/// What the client knows of DevRev's rate limit, shared by every call of one client.
+/// What the client knows of DevRev's rate limit, shared by every call of one client (so by every
+/// worker of a batch).
 ///
-/// A 429 pauses every call until its Retry-After has passed; when `X-Ratelimit-Remaining` reaches
-/// 0, calls wait for `X-Ratelimit-Reset` instead of spending a request on a 429.
+/// - A 429 pauses every call until its Retry-After has passed.
+/// - When `X-Ratelimit-Remaining` reaches 0, calls wait for `X-Ratelimit-Reset` instead of
+///   spending a request on a 429.
+/// - When it runs low (at most `lowWatermark(limit:)`), calls are spread evenly over what is left
+///   of the window: one every `(reset - now) / remaining`, instead of bursting into 429s.
 actor RateLimitGate {
     private var pausedUntil: ContinuousClock.Instant?
+    /// While the quota is low: the spacing between calls, until the window resets.
+    private var spacing: (interval: Duration, until: ContinuousClock.Instant)?
+    private var nextSlot: ContinuousClock.Instant?
     private let clock = ContinuousClock()
 
     /// How long the calls of this client have waited on the limit, in total.
     private(set) var waited: Duration = .zero
 
+    /// "Low": at most a tenth of the quota, and at least 10 requests.
+    static func lowWatermark(limit: Int?) -> Int {
+        max(10, (limit ?? 0) / 10)
+    }
+
     /// Waits until a call may go out, but not past `deadline`. Returns false when the wait would
     /// pass the deadline.
     func waitForTurn(deadline: ContinuousClock.Instant) async -> Bool {
-        guard let until = pausedUntil, until > clock.now else { return true }
+        let now = clock.now
+        var until = pausedUntil.flatMap { $0 > now ? $0 : nil }
+        if let spacing, now < spacing.until {
+            let slot = max(now, nextSlot ?? now, until ?? now)
+            guard slot <= deadline else { return false }
+            nextSlot = slot + spacing.interval
+            until = slot
+        }
+        guard let until, until > now else { return true }
         guard until <= deadline else { return false }
-        let start = clock.now
         try? await clock.sleep(until: until)
-        waited += clock.now - start
+        waited += clock.now - now
         return true
     }
 
@@ -34,9 +53,16 @@ actor RateLimitGate {
     }
 
     /// Reads the `X-Ratelimit-*` headers of a response.
-    func observe(remaining: Int?, resetEpochSeconds: Int64?, nowEpochSeconds: Int64) {
-        guard let remaining, remaining <= 0, let reset = resetEpochSeconds else { return }
+    func observe(limit: Int?, remaining: Int?, resetEpochSeconds: Int64?, nowEpochSeconds: Int64) {
+        guard let remaining, let reset = resetEpochSeconds else { return }
         let seconds = max(0, reset - nowEpochSeconds)
-        pause(for: .seconds(seconds))
+        if remaining <= 0 {
+            pause(for: .seconds(seconds))
+        } else if remaining <= Self.lowWatermark(limit: limit), seconds > 0 {
+            spacing = (.seconds(seconds) / remaining, clock.now + .seconds(seconds))
+        } else {
+            spacing = nil
+            nextSlot = nil
+        }
     }
 }

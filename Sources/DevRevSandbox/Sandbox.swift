@@ -14,35 +14,39 @@ public final class Sandbox: Sendable {
     public let port: Int
     private let channel: any Channel
     private let store: SandboxStore
+    /// What it has served so far.
+    public let statistics: SandboxStatistics
 
     /// Largest request body accepted.
     static let maximumBodySize = 1024 * 1024
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(configuration: SandboxConfiguration, port: Int, channel: any Channel, store: SandboxStore) {
+    private init(configuration: SandboxConfiguration, port: Int, channel: any Channel, store: SandboxStore, statistics: SandboxStatistics) {
         self.configuration = configuration
         self.port = port
         self.channel = channel
         self.store = store
+        self.statistics = statistics
     }
 
     public static func start(_ configuration: SandboxConfiguration) async throws(SandboxSetupError) -> Sandbox {
         let tenant = configuration.seed ?? Tenant.demo()
         try tenant.validate()
         let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: Date())
+        let statistics = SandboxStatistics()
         let router = SandboxRouter(
             service: IncidentService(store: store, clock: { Date() }),
             timeline: TimelineService(store: store, clock: { Date() }),
             traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults),
-            token: configuration.token)
+            token: configuration.token, statistics: statistics)
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(SandboxHTTPHandler(router: router))
+                        channel.pipeline.addHandler(SandboxHTTPHandler(router: router, statistics: statistics))
                     }
                 }
                 .bind(host: "127.0.0.1", port: configuration.port).get()
@@ -50,7 +54,9 @@ public final class Sandbox: Sendable {
             try? store.close()
             throw .bind("127.0.0.1:\(configuration.port): \(error)")
         }
-        return Sandbox(configuration: configuration, port: channel.localAddress?.port ?? configuration.port, channel: channel, store: store)
+        return Sandbox(
+            configuration: configuration, port: channel.localAddress?.port ?? configuration.port, channel: channel, store: store,
+            statistics: statistics)
     }
 
     /// Stops listening and closes the database.
@@ -72,12 +78,14 @@ private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendab
     typealias OutboundOut = HTTPServerResponsePart
 
     let router: SandboxRouter
+    let statistics: SandboxStatistics
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
 
-    init(router: SandboxRouter) {
+    init(router: SandboxRouter, statistics: SandboxStatistics) {
         self.router = router
+        self.statistics = statistics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -101,6 +109,8 @@ private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendab
             let eventLoop = context.eventLoop
             let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
             let handler = NIOLoopBound(self, eventLoop: eventLoop)
+            let statistics = self.statistics
+            statistics.began(head.uri)
             NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { () -> SandboxRouter.Answer in
                 if tooLarge {
                     return .reply(status: 400, headers: [("Content-Type", "application/json")],
@@ -110,7 +120,10 @@ private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendab
                     method: "\(head.method)", path: head.uri, authorization: head.headers.first(name: "Authorization"), body: body)
             }.whenSuccess { answer in
                 let latency = router.traffic.latency
-                let write = { handler.value.write(answer, keepAlive: keepAlive, context: boundContext.value) }
+                let write = {
+                    statistics.ended()
+                    handler.value.write(answer, keepAlive: keepAlive, context: boundContext.value)
+                }
                 if latency > .zero {
                     eventLoop.scheduleTask(in: .nanoseconds(latency.nanosecondsForNIO)) { write() }
                 } else {

@@ -14,6 +14,7 @@ struct SandboxRouter: Sendable {
     let timeline: TimelineService
     let traffic: TrafficControl
     let token: String
+    var statistics = SandboxStatistics()
 
     static let operations: Set<String> = Set([
         "incidents.create", "incidents.get", "incidents.list", "incidents.update", "incidents.delete", "incidents.group",
@@ -35,6 +36,7 @@ struct SandboxRouter: Sendable {
             ("X-Ratelimit-Reset", "\(decision.reset)"),
         ]
         if let wait = decision.retryAfter {
+            statistics.throttled()
             return reply(429, SandboxFailure.tooManyRequests(retryAfter: wait).body, headers: headers + [("Retry-After", "\(wait)")])
         }
         let fault = traffic.fault(operation: String(operation))

@@ -68,6 +68,26 @@ public struct Tenant: Codable, Sendable, Hashable {
         public var mitigatedDate: String?
         public var targetCloseDate: String?
 
+        public init(
+            title: String, body: String? = nil, severity: Int64? = nil, stage: String? = nil, ownedBy: [String]? = nil,
+            createdBy: String? = nil, appliesToParts: [String]? = nil, tags: [String]? = nil, createdDate: String? = nil,
+            identifiedDate: String? = nil, acknowledgedDate: String? = nil, mitigatedDate: String? = nil, targetCloseDate: String? = nil
+        ) {
+            self.title = title
+            self.body = body
+            self.severity = severity
+            self.stage = stage
+            self.ownedBy = ownedBy
+            self.createdBy = createdBy
+            self.appliesToParts = appliesToParts
+            self.tags = tags
+            self.createdDate = createdDate
+            self.identifiedDate = identifiedDate
+            self.acknowledgedDate = acknowledgedDate
+            self.mitigatedDate = mitigatedDate
+            self.targetCloseDate = targetCloseDate
+        }
+
         enum CodingKeys: String, CodingKey {
             case title, body, severity, stage, tags
             case ownedBy = "owned_by"

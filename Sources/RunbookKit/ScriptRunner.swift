@@ -74,6 +74,7 @@ public enum ScriptRunner {
         report.calls = result.calls
         report.scriptSHA256 = result.digest
         report.plan = result.plan
+        report.rateLimitWait = result.rateLimitWait
         return finish(result.status, result.message)
     }
 
@@ -84,6 +85,8 @@ public enum ScriptRunner {
         var digest: String?
         /// The planned changes' summaries, for a run that planned.
         var plan: [String]?
+        /// How long the run's calls waited for DevRev's rate limit.
+        var rateLimitWait: Duration = .zero
     }
 
     static func runOnThisThread(
@@ -142,10 +145,14 @@ public enum ScriptRunner {
                 status = .timeout
             }
             report(error, output: output)
-            return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest)
+            return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
+                             rateLimitWait: connection.rateLimitWait)
         }
-        guard let planner else { return RunResult(status: .success, calls: connection.calls, digest: digest) }
-        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes.map(\.summary))
+        guard let planner else {
+            return RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait)
+        }
+        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes.map(\.summary),
+                               rateLimitWait: connection.rateLimitWait)
         let say: (String) -> Void = { line in
             if options.outputJSON { output.standardError(line + "\n") } else { output.write(line + "\n") }
         }
@@ -184,6 +191,7 @@ public enum ScriptRunner {
                 result.message = error.description
             }
             result.calls += live.calls
+            result.rateLimitWait += live.rateLimitWait
         } else {
             say("dry run: \(count) change\(count == 1 ? "" : "s") planned, nothing sent")
             planner.changes.forEach { say("  " + $0.summary) }
@@ -279,6 +287,7 @@ struct RunReport: Encodable {
     var arguments: [String: String]
     var calls: [DevRevConnection.CallRecord] = []
     var plan: [String]?
+    var rateLimitWait: Duration = .zero
     var outcome = "success"
     var error: String?
     var exitCode: Int32 = 0
@@ -298,6 +307,7 @@ struct RunReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", script, arguments, calls, plan, outcome, error
         case exitCode = "exit_code"
+        case rateLimitWaitMilliseconds = "rate_limit_wait_ms"
     }
 
     enum ScriptKeys: String, CodingKey {
@@ -313,6 +323,8 @@ struct RunReport: Encodable {
         try container.encode(arguments, forKey: .arguments)
         try container.encode(calls, forKey: .calls)
         try container.encodeIfPresent(plan, forKey: .plan)
+        let (seconds, attoseconds) = rateLimitWait.components
+        try container.encode(seconds * 1000 + attoseconds / 1_000_000_000_000_000, forKey: .rateLimitWaitMilliseconds)
         try container.encode(outcome, forKey: .outcome)
         try container.encodeIfPresent(error, forKey: .error)
         try container.encode(exitCode, forKey: .exitCode)

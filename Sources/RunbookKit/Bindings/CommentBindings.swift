@@ -97,7 +97,7 @@ final class CommentBindings {
             fields["object"] = .string(LuaString(id))
             if case .string(let cursor) = try call.value(at: 3) { fields["cursor"] = .string(cursor) }
             let request = try RequestConverter(function: function).convert(.object(fields), shape: RequestShapes.timelineEntriesListRequest)
-            guard case .object(let page) = try connection.perform(.listTimelineEntries, body: request, incident: id) else {
+            guard case .object(let page) = try connection.readPage(.listTimelineEntries, body: request, incident: id) else {
                 throw ScriptFailure(type: "malformed_response", message: "\(function): the response is not an object")
             }
             var items: [LuaValue] = []

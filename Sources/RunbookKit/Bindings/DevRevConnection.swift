@@ -34,6 +34,9 @@ final class DevRevConnection {
     let planner: Planner?
     private var client: DevRevClient?
     private(set) var calls: [CallRecord] = []
+    /// Next pages already requested, by their exact request bytes; a few walks at most.
+    private var readAhead: [(request: [UInt8], task: Task<JournaledExchange.Outcome, Never>)] = []
+    static let readAheadWalks = 4
 
     init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?, planner: Planner? = nil) {
         self.settings = settings
@@ -95,6 +98,36 @@ final class DevRevConnection {
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
+        return planner?.observe(response) ?? response
+    }
+
+    /// One page of a list (`incidents.list`, `timeline-entries.list`), and the request for the
+    /// next page started before this one is handed back, so the script works on one page while
+    /// the next is on its way: one page ahead, never more. The page comes from that read-ahead when
+    /// the request matches it byte for byte. Errors of a read-ahead surface when its page is asked for.
+    func readPage(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        precondition(operation.isRead, "only reads are read ahead")
+        let exchange = try exchanger()
+        let bytes = try encode(body, operation)
+        let outcome: JournaledExchange.Outcome
+        if let index = readAhead.firstIndex(where: { $0.request == bytes }) {
+            let task = readAhead.remove(at: index).task
+            outcome = BlockingBridge.wait { await task.value }
+        } else {
+            outcome = BlockingBridge.wait { await exchange.run(operation, body: body, bytes: bytes, incident: incident) }
+        }
+        calls.append(outcome.record)
+        let response = try outcome.result.get()
+        if case .object(var request) = body, case .object(let page) = response, case .string(let next)? = page["next_cursor"], !next.isEmpty {
+            request["cursor"] = .string(next)
+            let nextBody = JSONValue.object(request)
+            if let nextBytes = try? encode(nextBody, operation) {
+                let task = Task { await exchange.run(operation, body: nextBody, bytes: nextBytes, incident: incident) }
+                readAhead.append((nextBytes, task))
+                // A walk the script abandoned keeps one page here; only the latest few are kept.
+                while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }
+            }
+        }
         return planner?.observe(response) ?? response
     }
 
@@ -196,8 +229,18 @@ final class DevRevConnection {
         return client
     }
 
+    /// How long the run's calls have waited for DevRev's rate limit so far.
+    var rateLimitWait: Duration {
+        guard let client else { return .zero }
+        return BlockingBridge.wait { await client.rateLimitWait }
+    }
+
     /// Closes the connection pool.
     func shutdown() {
+        let pending = readAhead.map(\.task)
+        readAhead = []
+        pending.forEach { $0.cancel() }
+        BlockingBridge.wait { for task in pending { _ = await task.value } }
         guard let client else { return }
         BlockingBridge.wait { try? await client.shutdown() }
         self.client = nil

@@ -83,7 +83,7 @@ enum IncidentModule {
                 filters = .object(fields)
             }
             let body = try RequestConverter(function: "incident.list").convert(filters, shape: RequestShapes.incidentsListRequest)
-            let response = try connection.perform(.listIncidents, body: body, incident: nil)
+            let response = try connection.readPage(.listIncidents, body: body, incident: nil)
             guard case .object(let page) = response else {
                 throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
             }
