@@ -65,6 +65,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "runbook-bench-binding",
+            dependencies: ["RunbookKit"]
+        ),
         .testTarget(
             name: "LuaRuntimeTests",
             dependencies: [

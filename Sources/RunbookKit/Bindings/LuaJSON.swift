@@ -49,10 +49,9 @@ enum LuaJSON {
         }
     }
 
+    /// Compact JSON, keys sorted (see `JSONWriter`).
     static func encode(_ value: JSONValue) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        try JSONWriter.bytes(value)
     }
 
     static func decode(_ bytes: [UInt8]) throws -> JSONValue {

@@ -1,0 +1,71 @@
+/// Writes a `JSONValue` as compact JSON bytes, keys sorted by their UTF-8 bytes: what
+/// `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes for plain keys, several
+/// times faster (no `Encodable` round trip). Strings are escaped as RFC 8259 requires (`"`, `\`,
+/// and control characters; `\b \f \n \r \t` in their short forms), everything else as UTF-8.
+public enum JSONWriter {
+    public struct NonFiniteNumber: Error, CustomStringConvertible {
+        public let value: Double
+        public var description: String { "\(value) is not a JSON number" }
+    }
+
+    public static func bytes(_ value: JSONValue) throws(NonFiniteNumber) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        try write(value, into: &output)
+        return output
+    }
+
+    public static func write(_ value: JSONValue, into output: inout [UInt8]) throws(NonFiniteNumber) {
+        switch value {
+        case .null: output += [0x6E, 0x75, 0x6C, 0x6C]
+        case .bool(let flag): output += flag ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65]
+        case .integer(let number): output += String(number).utf8
+        case .number(let number):
+            guard number.isFinite else { throw NonFiniteNumber(value: number) }
+            if number == number.rounded(), abs(number) < 1e15 {
+                // JSONEncoder writes integral doubles without a fraction: 2.0 is `2`.
+                output += String(Int64(number)).utf8
+            } else {
+                output += String(number).utf8
+            }
+        case .string(let text): string(text, into: &output)
+        case .array(let items):
+            output.append(0x5B)
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(0x2C) }
+                try write(item, into: &output)
+            }
+            output.append(0x5D)
+        case .object(let fields):
+            output.append(0x7B)
+            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { output.append(0x2C) }
+                string(key, into: &output)
+                output.append(0x3A)
+                try write(fields[key] ?? .null, into: &output)
+            }
+            output.append(0x7D)
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func string(_ text: String, into output: inout [UInt8]) {
+        output.append(0x22)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: output += [0x5C, 0x22]
+            case 0x5C: output += [0x5C, 0x5C]
+            case 0x08: output += [0x5C, 0x62]
+            case 0x0C: output += [0x5C, 0x66]
+            case 0x0A: output += [0x5C, 0x6E]
+            case 0x0D: output += [0x5C, 0x72]
+            case 0x09: output += [0x5C, 0x74]
+            case 0x00..<0x20: output += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(0x22)
+    }
+}

@@ -1,0 +1,1 @@
+-- Does nothing: the cost of starting runbook (or lua5.4) and ending.

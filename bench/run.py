@@ -1,0 +1,274 @@
+"""The benchmark harness behind scripts/bench: runs every scenario against its baselines on
+loopback, at least --runs times each, and writes BENCHMARKS.md with medians and ratios.
+
+Timings are wall-clock (time.perf_counter around the whole process, or wrk's own Requests/sec);
+peak memory is the child's ru_maxrss from wait4. The sandboxes are `runbook sandbox` processes of
+the same release build, one per scenario family, with a quota high enough never to throttle."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TOKEN = "bench-token"
+
+
+def median(values):
+    return statistics.median(values)
+
+
+class Sandbox:
+    """A `runbook sandbox` process on a free port."""
+
+    def __init__(self, runbook, *extra):
+        self.process = subprocess.Popen(
+            [runbook, "sandbox", "--token", TOKEN, "--rate-limit", "1000000000", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"bench: the sandbox did not start ({self.url!r})")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Harness:
+    def __init__(self, args):
+        self.args = args
+        self.runs = args.runs
+        self.state = tempfile.mkdtemp(prefix="runbook-bench-")
+        self.results = []
+
+    def env(self, sandbox=None, **extra):
+        env = dict(os.environ)
+        env.update({"XDG_STATE_HOME": self.state + "/state", "XDG_RUNTIME_DIR": self.state + "/run", "DEVREV_TOKEN": TOKEN})
+        os.makedirs(self.state + "/run", exist_ok=True)
+        if sandbox:
+            env["DEVREV_BASE_URL"] = sandbox.url
+        env.update(extra)
+        return env
+
+    def timed(self, command, env, runs=None):
+        """Median wall-clock seconds of `runs` runs (after one warm-up run), and the last output."""
+        def once():
+            start = time.perf_counter()
+            done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                raise SystemExit(f"bench: {' '.join(command)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+            return elapsed, done.stdout
+        once()
+        samples = [once() for _ in range(runs or self.runs)]
+        return median([s[0] for s in samples]), [s[0] for s in samples]
+
+    def wrk(self, url, connections, env):
+        """Median requests per second of wrk over `runs` runs of 5 s."""
+        rates = []
+        for _ in range(self.runs):
+            done = subprocess.run(
+                ["wrk", "-t1", f"-c{connections}", "-d5s", "-s", os.path.join(HERE, "wrk-post.lua"), url + "/incidents.update"],
+                env=env, capture_output=True, text=True, check=True)
+            match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+            if not match or errors:
+                raise SystemExit(f"bench: wrk failed:\n{done.stdout}")
+            rates.append(float(match.group(1)))
+        return median(rates), rates
+
+    def peak_memory(self, command, env):
+        """Median peak resident set (MiB) and wall time over `runs` runs."""
+        peaks, times = [], []
+        for _ in range(self.runs):
+            start = time.perf_counter()
+            process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(process.pid, 0)
+            times.append(time.perf_counter() - start)
+            out = process.stdout.read().decode()
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"bench: {' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+            peaks.append(usage.ru_maxrss / 1024)
+        return median(peaks), peaks, median(times), out
+
+    def record(self, scenario, rows, target, met, note=""):
+        self.results.append({"scenario": scenario, "rows": rows, "target": target, "met": met, "note": note})
+        print(f"bench: {scenario}: {'met' if met else 'MISSED'} ({target})", file=sys.stderr)
+
+
+def cold_start(h):
+    runbook = [h.args.runbook, "run", "bench/noop.lua"]
+    ours, ours_all = h.timed(runbook, h.env(), runs=max(h.runs, 20))
+    lua, lua_all = h.timed(["lua5.4", "bench/noop.lua"], h.env(), runs=max(h.runs, 20))
+    h.record("Cold start", [
+        ("`runbook run bench/noop.lua`", f"{ours * 1000:.1f} ms", ""),
+        ("`lua5.4 bench/noop.lua`", f"{lua * 1000:.1f} ms", f"runbook costs {ours / lua:.1f}x"),
+    ], "within 10 ms", ours <= 0.010, f"{len(ours_all)} runs each")
+    return ours
+
+
+def one_update(h):
+    sandbox = Sandbox(h.args.runbook)
+    try:
+        env = h.env(sandbox)
+        ours, _ = h.timed([h.args.runbook, "run", "bench/one-update.lua"], env)
+        sdk, _ = h.timed([sys.executable, os.path.join(HERE, "sdk_one_update.py")], env)
+        body = '{"id":"INC-1","title":"Checkout returns 502 for EU customers (benchmarked)"}'
+        curl, _ = h.timed(["curl", "-sf", "-o", "/dev/null", "-X", "POST", sandbox.url + "/incidents.update",
+                           "-H", "Authorization: Bearer " + TOKEN, "-H", "Content-Type: application/json", "-d", body], env)
+    finally:
+        sandbox.stop()
+    h.record("One update end to end (process start to exit)", [
+        ("`runbook run bench/one-update.lua`", f"{ours * 1000:.1f} ms", ""),
+        ("Python, devrev-python-sdk 3.2.0 (`bench/sdk_one_update.py`)", f"{sdk * 1000:.1f} ms", f"runbook is {sdk / ours:.1f}x faster"),
+        ("`curl -X POST`", f"{curl * 1000:.1f} ms", f"runbook costs {ours / curl:.1f}x curl"),
+    ], "at least 20x faster than the Python SDK script", sdk / ours >= 20)
+
+
+def serial(h, n=2000):
+    sandbox = Sandbox(h.args.runbook)
+    try:
+        env = h.env(sandbox)
+        ours, _ = h.timed([h.args.runbook, "run", "bench/serial-updates.lua", "--arg", f"n={n}"], env)
+        wrk, _ = h.wrk(sandbox.url, 1, env)
+        py, _ = h.timed([sys.executable, os.path.join(HERE, "requests_serial.py"), str(n)], env)
+    finally:
+        sandbox.stop()
+    ours_rate, py_rate = n / ours, n / py
+    h.record(f"{n} updates one after the other", [
+        ("`runbook run bench/serial-updates.lua` (incident.update in a loop)", f"{ours_rate:.0f} updates/s ({ours:.2f} s)", f"{ours_rate / wrk * 100:.0f} % of wrk -c1"),
+        ("`wrk -t1 -c1 -d5s` posting the same request", f"{wrk:.0f} requests/s", "the server's serial limit"),
+        ("Python `requests.Session` loop (`bench/requests_serial.py`)", f"{py_rate:.0f} updates/s ({py:.2f} s)", f"runbook is {ours_rate / py_rate:.1f}x faster"),
+    ], "at least 90 % of wrk -c1", ours_rate >= 0.9 * wrk)
+    return ours_rate
+
+
+def concurrent(h, n=2000):
+    sandbox = Sandbox(h.args.runbook, "--latency", "20ms")
+    try:
+        env = h.env(sandbox)
+        many, _ = h.timed([h.args.runbook, "run", "bench/many-updates.lua", "--arg", f"n={n}", "--arg", "concurrency=8"], env)
+        one, _ = h.timed([h.args.runbook, "run", "bench/many-updates.lua", "--arg", f"n={n}", "--arg", "concurrency=1"], env)
+        wrk, _ = h.wrk(sandbox.url, 8, env)
+    finally:
+        sandbox.stop()
+    many_rate, one_rate = n / many, n / one
+    h.record(f"{n} updates with 20 ms of server latency", [
+        ("`incident.update_many` at concurrency 8", f"{many_rate:.0f} updates/s ({many:.2f} s)", f"{many_rate / one_rate:.1f}x serial"),
+        ("the same at concurrency 1 (serial)", f"{one_rate:.0f} updates/s ({one:.2f} s)", ""),
+        ("`wrk -t1 -c8 -d5s` posting the same request", f"{wrk:.0f} requests/s", f"runbook reaches {many_rate / wrk * 100:.0f} %"),
+    ], "concurrency 8 at least 5x serial", many_rate >= 5 * one_rate)
+
+
+def binding(h, n=100000):
+    ours, _ = h.timed([h.args.binding, "bench/binding.lua"], h.env(N=str(n)))
+    ours0, _ = h.timed([h.args.binding, "bench/binding.lua"], h.env(N="0"))
+    cjson, _ = h.timed(["lua5.4", "bench/binding-cjson.lua"], h.env(N=str(n)))
+    cjson0, _ = h.timed(["lua5.4", "bench/binding-cjson.lua"], h.env(N="0"))
+    per_ours = (ours - ours0) / n * 1e6
+    per_cjson = (cjson - cjson0) / n * 1e6
+    h.record(f"Binding cost: {n} updates, Lua table to JSON bytes, no network", [
+        ("runbook (`runbook-bench-binding bench/binding.lua`: conversion, validation, encoding)", f"{per_ours:.2f} µs per update ({ours:.2f} s)", f"{per_ours / per_cjson:.1f}x lua-cjson"),
+        ("`lua5.4` with lua-cjson (`bench/binding-cjson.lua`: encoding only)", f"{per_cjson:.2f} µs per update ({cjson:.2f} s)", ""),
+    ], "within 3x lua-cjson", per_ours <= 3 * per_cjson, "per update: (time for N - time for 0) / N")
+
+
+def walk(h, n=10000):
+    sandbox = Sandbox(h.args.runbook)
+    try:
+        env = h.env(sandbox)
+        import requests
+        session = requests.Session()
+        session.headers["Authorization"] = "Bearer " + TOKEN
+        for i in range(n - 12):
+            session.post(sandbox.url + "/incidents.create", json={"title": f"bulk incident {i}", "severity": i % 4}).raise_for_status()
+        peak, _, seconds, out = h.peak_memory([h.args.runbook, "run", "bench/walk.lua"], env)
+        if out.strip() != str(n):
+            raise SystemExit(f"bench: the walk saw {out.strip()} incidents, not {n}")
+        noop_peak, _, _, _ = h.peak_memory([h.args.runbook, "run", "bench/noop.lua"], env)
+    finally:
+        sandbox.stop()
+    h.record(f"Peak memory walking {n} incidents (pages of 100)", [
+        ("`runbook run bench/walk.lua`", f"{peak:.1f} MiB peak RSS ({seconds:.2f} s)", ""),
+        ("`runbook run bench/noop.lua` (the floor)", f"{noop_peak:.1f} MiB peak RSS", f"the walk adds {peak - noop_peak:.1f} MiB"),
+    ], "under 30 MiB", peak < 30)
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as handle:
+        memory = int(handle.readline().split()[1]) // 1024 // 1024
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {memory} GiB"
+
+
+def version(command):
+    try:
+        done = subprocess.run(command, capture_output=True, text=True)
+        return (done.stdout or done.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def write(h, path, seconds):
+    lines = [
+        "# Benchmarks", "",
+        f"Written by `{h.args.command}` on {datetime.date.today().isoformat()}; every number below comes from that one run.",
+        f"It took {seconds / 60:.1f} minutes. Medians of {h.runs} runs per measurement (cold start: 20) after one warm-up run.", "",
+        f"- machine: {machine()}",
+        f"- runbook: {version([h.args.runbook, 'version'])}, release build; the sandbox is `runbook sandbox` of the same build, on 127.0.0.1",
+        f"- baselines: {version(['lua5.4', '-v'])}; lua-cjson {version(['dpkg-query', '-W', '-f=${Version}', 'lua-cjson'])}; "
+        f"{version(['wrk', '-v'])}; {version(['curl', '--version'])}; Python {platform.python_version()} with devrev-python-sdk 3.2.0 and requests",
+        "", "| scenario | target | result |", "|---|---|---|",
+    ]
+    for result in h.results:
+        lines.append(f"| {result['scenario']} | {result['target']} | {'met' if result['met'] else '**missed**'} |")
+    for result in h.results:
+        lines += ["", f"## {result['scenario']}", "", f"Target: {result['target']}: {'met' if result['met'] else '**missed**'}."]
+        if result["note"]:
+            lines.append(f"({result['note']})")
+        lines += ["", "| command | median | compared |", "|---|---|---|"]
+        lines += [f"| {name} | {value} | {compare} |" for name, value, compare in result["rows"]]
+    notes = os.path.join(HERE, "NOTES.md")
+    if os.path.exists(notes):
+        lines += ["", open(notes).read().strip()]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runbook", required=True)
+    parser.add_argument("--binding", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--command", default="scripts/bench")
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    h = Harness(args)
+    start = time.perf_counter()
+    try:
+        for name, scenario in [("cold", cold_start), ("one", one_update), ("serial", serial), ("concurrent", concurrent),
+                               ("binding", binding), ("walk", walk)]:
+            if not args.only or name in args.only.split(","):
+                scenario(h)
+    finally:
+        shutil.rmtree(h.state, ignore_errors=True)
+    write(h, args.output, time.perf_counter() - start)
+    print(f"bench: wrote {args.output}", file=sys.stderr)
+
+
+main()
