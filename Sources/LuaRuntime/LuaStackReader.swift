@@ -62,8 +62,11 @@ struct LuaStackReader {
         defer { ancestors.remove(identity) }
         guard lua_checkstack(state, 3) != 0 else { throw failure("the Lua stack is exhausted") }
 
+        // Sized up front: growing a dictionary one rehash at a time dominated reading small tables.
+        let length = Int(lua_rawlen(state, index))
         var items: [Int64: LuaValue] = [:]
         var fields: [String: LuaValue] = [:]
+        if length > 0 { items.reserveCapacity(length) } else { fields.reserveCapacity(8) }
         var firstField: String?
 
         lua_pushnil(state)
@@ -91,7 +94,9 @@ struct LuaStackReader {
                 var length = 0
                 let pointer = rb_tolstring_raw(state, -2, &length)
                 let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
-                guard let key = String(validating: bytes, as: UTF8.self) else {
+                // ASCII keys (nearly all) are valid UTF-8 as they are.
+                let ascii = bytes.allSatisfy { $0 < 0x80 }
+                guard let key = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self) else {
                     rb_pop(state, 2)
                     throw failure("has a key that is not valid UTF-8")
                 }

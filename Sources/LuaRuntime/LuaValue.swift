@@ -69,7 +69,11 @@ public struct LuaString: Sendable, Hashable, CustomStringConvertible, Expressibl
     public init(_ text: String) { self.bytes = Array(text.utf8) }
 
     /// The string as text, or nil when it is not valid UTF-8.
-    public var text: String? { String(validating: bytes, as: UTF8.self) }
+    public var text: String? {
+        // ASCII (most strings a script sends) is valid UTF-8 as it is: skip the general validator.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
+    }
 
     /// The text, with invalid UTF-8 replaced by U+FFFD; for messages only.
     public var description: String { String(decoding: bytes, as: UTF8.self) }

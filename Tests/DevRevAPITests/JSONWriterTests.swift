@@ -1,4 +1,4 @@
-import DevRevAPI
+@testable import DevRevAPI
 import Foundation
 import Testing
 
@@ -39,5 +39,27 @@ struct JSONWriterTests {
     @Test func refusesNonFiniteNumbers() {
         #expect(throws: JSONWriter.NonFiniteNumber.self) { try JSONWriter.bytes(.array([.number(.infinity)])) }
         #expect(throws: JSONWriter.NonFiniteNumber.self) { try JSONWriter.bytes(.number(.nan)) }
+    }
+}
+
+@Suite("RFC 3339")
+struct RFC3339Tests {
+    @Test(arguments: [
+        "2026-11-26T12:00:00Z", "2026-11-26T12:00:00.000Z", "2026-11-26t12:00:00.123456z", "2024-02-29T23:59:59+05:30",
+        "1969-12-31T23:59:59-08:00", "2000-01-01T00:00:00.5Z", "2100-12-31T10:11:12Z",
+    ])
+    func theHandParserAgreesWithFoundation(_ text: String) throws {
+        let strict = try #require(RFC3339.parseStrict(text))
+        let style = text.contains(".") ? Date.ISO8601FormatStyle(includingFractionalSeconds: true) : Date.ISO8601FormatStyle()
+        let foundation = try style.parse(text.uppercased())
+        #expect(abs(strict.timeIntervalSince(foundation)) < 0.001, "\(text)")
+    }
+
+    @Test(arguments: [
+        "2026-11-26", "2026-11-26T12:00:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-26T24:00:00Z",
+        "2026-11-26T12:60:00Z", "2026-11-26T12:00:00.Z", "2026-11-26T12:00:00+0530", "tomorrow", "2026-11-26T12:00:00Zjunk",
+    ])
+    func theHandParserRefusesWhatIsNotADateTime(_ text: String) {
+        #expect(RFC3339.parseStrict(text) == nil)
     }
 }

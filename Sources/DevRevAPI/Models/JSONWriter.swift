@@ -1,4 +1,4 @@
-/// Writes a `JSONValue` as compact JSON bytes, keys sorted by their UTF-8 bytes: what
+/// Writes a `JSONValue` as compact JSON bytes, keys sorted: what
 /// `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes for plain keys, several
 /// times faster (no `Encodable` round trip). Strings are escaped as RFC 8259 requires (`"`, `\`,
 /// and control characters; `\b \f \n \r \t` in their short forms), everything else as UTF-8.
@@ -38,12 +38,14 @@ public enum JSONWriter {
             output.append(0x5D)
         case .object(let fields):
             output.append(0x7B)
-            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { output.append(0x2C) }
+            // String order: by Unicode scalars, as JSONEncoder sorts (byte order for ASCII keys).
+            var first = true
+            for (key, item) in fields.sorted(by: { $0.key < $1.key }) {
+                if !first { output.append(0x2C) }
+                first = false
                 string(key, into: &output)
                 output.append(0x3A)
-                try write(fields[key] ?? .null, into: &output)
+                try write(item, into: &output)
             }
             output.append(0x7D)
         }
@@ -53,6 +55,16 @@ public enum JSONWriter {
 
     private static func string(_ text: String, into output: inout [UInt8]) {
         output.append(0x22)
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            // Most strings need no escaping: copy them in one go.
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true {
+            output.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: output += [0x5C, 0x22]

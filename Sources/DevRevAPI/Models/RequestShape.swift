@@ -21,11 +21,14 @@ public final class ObjectShape: Sendable {
     public let name: String
     public let fields: [String: RequestShape]
     public let required: Set<String>
+    /// `required`, sorted: the order missing fields are reported in.
+    public let requiredInOrder: [String]
 
     public init(name: String, fields: [String: RequestShape], required: Set<String>) {
         self.name = name
         self.fields = fields
         self.required = required
+        requiredInOrder = required.sorted()
     }
 
     /// An object whose only field is `set`: the update wrappers (`owned_by`, `tags`, ...).

@@ -45,15 +45,23 @@ struct RequestConverter {
             throw fail(path, "expected a table, got \(describe(value))")
         }
         var result: [String: JSONValue] = [:]
-        for key in fields.keys.sorted() {
+        result.reserveCapacity(fields.count + 1)
+        func field(_ key: String, _ item: LuaValue) throws(ScriptFailure) {
             guard let fieldShape = shape.fields[key] else {
                 var message = "unknown field '\(key)' in \(function)"
                 if !path.isEmpty { message += " (in \(path))" }
                 if let suggestion = Self.nearest(key, among: Array(shape.fields.keys)) { message += "; did you mean '\(suggestion)'?" }
                 throw ScriptFailure(type: "validation", message: message, field: join(path, key))
             }
-            guard let item = fields[key] else { continue }
             result[key] = try convert(item, shape: fieldShape, path: join(path, key))
+        }
+        do {
+            // In table order, which is cheap; on a failure, again in key order, so that of
+            // several mistakes the one reported is always the same.
+            for (key, item) in fields { try field(key, item) }
+        } catch {
+            for key in fields.keys.sorted() { try field(key, fields[key] ?? .nil) }
+            throw error
         }
         if shape.name == "date-filter", result["type"] == nil {
             if result["preset_type"] != nil || result["days"] != nil {
@@ -62,7 +70,7 @@ struct RequestConverter {
                 result["type"] = .string("range")
             }
         }
-        for required in shape.required.sorted() where result[required] == nil {
+        for required in shape.requiredInOrder where result[required] == nil {
             throw fail(join(path, required), "missing (required)")
         }
         return .object(result)
