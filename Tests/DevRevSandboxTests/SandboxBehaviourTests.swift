@@ -78,12 +78,16 @@ struct SandboxBehaviourTests {
     @Test func theClientWaitsForTheResetInsteadOfSpendingA429() async throws {
         let configuration = SandboxConfiguration(token: sandboxToken, rateLimit: .init(quota: 3, window: .seconds(300)))
         try await withSandbox(configuration) { client, sandbox in
-            for _ in 0..<3 { _ = try await client.getIncident(id: "INC-1") }
-            // The third answer said Remaining: 0; the reset is past this call's 30 s deadline.
+            _ = try await client.getIncident(id: "INC-1")
+            _ = try await client.getIncident(id: "INC-1")
+            // The first answer said Remaining: 2 with the reset 300 s away: the client spreads the
+            // two requests left over the window, one now and one 150 s later, past this call's
+            // 30 s deadline.
             let error = await caught { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
             #expect(error?.kind == .timeout)
             #expect(error?.message.contains("rate limit") == true)
-            _ = sandbox
+            #expect(sandbox.statistics.snapshot.requests == 2, "no request was spent on a 429")
+            #expect(sandbox.statistics.snapshot.throttled == 0)
         }
     }
 

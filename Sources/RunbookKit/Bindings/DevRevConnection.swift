@@ -239,8 +239,10 @@ final class DevRevConnection {
     func shutdown() {
         let pending = readAhead.map(\.task)
         readAhead = []
-        pending.forEach { $0.cancel() }
-        BlockingBridge.wait { for task in pending { _ = await task.value } }
+        if !pending.isEmpty {
+            pending.forEach { $0.cancel() }
+            BlockingBridge.wait { for task in pending { _ = await task.value } }
+        }
         guard let client else { return }
         BlockingBridge.wait { try? await client.shutdown() }
         self.client = nil
