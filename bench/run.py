@@ -154,7 +154,7 @@ def serial(h, n=2000):
     h.record(f"{n} updates one after the other", [
         ("`runbook run bench/serial-updates.lua` (incident.update in a loop)", f"{ours_rate:.0f} updates/s ({ours:.2f} s)", f"{ours_rate / wrk * 100:.0f} % of wrk -c1"),
         ("`wrk -t1 -c1 -d5s` posting the same request", f"{wrk:.0f} requests/s", "the server's serial limit"),
-        ("Python `requests.Session` loop (`bench/requests_serial.py`)", f"{py_rate:.0f} updates/s ({py:.2f} s)", f"runbook is {ours_rate / py_rate:.1f}x faster"),
+        ("Python `requests.Session` loop (`bench/requests_serial.py`)", f"{py_rate:.0f} updates/s ({py:.2f} s)", f"runbook reaches {ours_rate / py_rate * 100:.0f} % of it"),
     ], "at least 90 % of wrk -c1", ours_rate >= 0.9 * wrk)
     return ours_rate
 
