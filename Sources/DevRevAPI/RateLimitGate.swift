@@ -39,12 +39,6 @@ actor RateLimitGate {
         return true
     }
 
-    /// The earliest instant a call may go out, if calls are paused.
-    var resumesAt: ContinuousClock.Instant? {
-        guard let until = pausedUntil, until > clock.now else { return nil }
-        return until
-    }
-
     /// Pauses every call for `duration` from now (never shortens a longer pause).
     func pause(for duration: Duration) {
         let until = clock.now + duration

@@ -94,8 +94,7 @@ public enum ByteSizeArgument {
 extension DurationArgument {
     /// A duration as operators read it: `1s`, `1.5s`, `250ms`, `5m`, `1h30m`.
     public static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let milliseconds = duration.wholeMilliseconds
         if milliseconds % 1000 != 0 {
             return milliseconds < 1000 ? "\(milliseconds)ms" : "\(Double(milliseconds) / 1000)s"
         }
@@ -112,5 +111,13 @@ extension DurationArgument {
 extension StringProtocol {
     func trimmingWhitespace() -> String {
         String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down: for reports, the journal and messages.
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -323,8 +323,7 @@ struct RunReport: Encodable {
         try container.encode(arguments, forKey: .arguments)
         try container.encode(calls, forKey: .calls)
         try container.encodeIfPresent(plan, forKey: .plan)
-        let (seconds, attoseconds) = rateLimitWait.components
-        try container.encode(seconds * 1000 + attoseconds / 1_000_000_000_000_000, forKey: .rateLimitWaitMilliseconds)
+        try container.encode(rateLimitWait.wholeMilliseconds, forKey: .rateLimitWaitMilliseconds)
         try container.encode(outcome, forKey: .outcome)
         try container.encodeIfPresent(error, forKey: .error)
         try container.encode(exitCode, forKey: .exitCode)

@@ -47,12 +47,7 @@ enum BulkBindings {
     }
 
     private static func list(_ call: LuaCall, _ function: String) throws(ScriptFailure) -> [LuaValue] {
-        let value: LuaValue
-        do {
-            value = try call.value(at: 1, named: "")
-        } catch {
-            throw ScriptFailure.validation(function, field: error.path.description, error.problem)
-        }
+        let value = try call.argument(1, in: function)
         switch value {
         case .array(let items): return items
         case .emptyTable: return []
@@ -63,12 +58,7 @@ enum BulkBindings {
 
     private static func options(_ call: LuaCall, _ function: String) throws(ScriptFailure) -> Options {
         var options = Options()
-        let value: LuaValue
-        do {
-            value = try call.value(at: 2, named: "opts")
-        } catch {
-            throw ScriptFailure.validation(function, field: error.path.description, error.problem)
-        }
+        let value = try call.argument(2, named: "opts", in: function)
         let fields: [String: LuaValue]
         switch value {
         case .nil, .emptyTable: return options

@@ -25,12 +25,12 @@ final class CommentBindings {
         LuaFunction(name: "comment") { [self] call in
             let function = "incident.comment"
             try scope.permit(function, declaredAs: "comment")
-            let id = try Self.incidentID(call, function)
+            let id = try call.incidentID(in: function)
             guard call.typeName(at: 2) == "string", case .string(let text) = try call.value(at: 2), let body = text.text, !body.isEmpty else {
                 throw ScriptFailure.validation(function, field: "body", "expected the comment's text (a non-empty string), got \(call.typeName(at: 2))")
             }
             var fields: [String: LuaValue] = [:]
-            switch try Self.argument(call, 3, "opts", function) {
+            switch try call.argument(3, named: "opts", in: function) {
             case .nil, .emptyTable: break
             case .object(let given):
                 for key in given.keys.sorted() where !Self.options.contains(key) {
@@ -88,9 +88,9 @@ final class CommentBindings {
     var commentsPage: LuaFunction {
         LuaFunction(name: "incident_comments_page") { [self] call in
             let function = "incident.comments"
-            let id = try Self.incidentID(call, function)
+            let id = try call.incidentID(in: function)
             var fields: [String: LuaValue] = [:]
-            if case .object(let given) = try Self.argument(call, 2, "opts", function) { fields = given }
+            if case .object(let given) = try call.argument(2, named: "opts", in: function) { fields = given }
             for key in fields.keys.sorted() where !["labels", "visibility", "limit"].contains(key) {
                 throw ScriptFailure.validation(function, field: key, "unknown option '\(key)'; use labels, visibility or limit")
             }
@@ -110,20 +110,5 @@ final class CommentBindings {
             if case .string(let next)? = page["next_cursor"], !next.isEmpty { return [.array(items), .string(LuaString(next))] }
             return [.array(items)]
         }
-    }
-
-    private static func argument(_ call: LuaCall, _ position: Int, _ name: String, _ function: String) throws(ScriptFailure) -> LuaValue {
-        do {
-            return try call.value(at: position, named: name)
-        } catch {
-            throw ScriptFailure.validation(function, field: error.path.description, error.problem)
-        }
-    }
-
-    private static func incidentID(_ call: LuaCall, _ function: String) throws -> String {
-        guard call.typeName(at: 1) == "string", let id = try? call.value(at: 1).stringValue, !id.isEmpty else {
-            throw ScriptFailure.validation(function, field: "id", "expected an incident id such as \"INC-42\", got \(call.typeName(at: 1))")
-        }
-        return id
     }
 }

@@ -20,19 +20,17 @@ enum DevRevModule {
                     function, field: nil, "'\(name)' is not an operation name (group.verb: letters, digits, '-' and '_', e.g. \"works.update\")")
             }
             let body: JSONValue
-            do {
-                let value = try call.value(at: 2, named: "")
-                switch value {
-                case .nil: body = .object([:])
-                case .object, .emptyTable:
-                    body = try LuaJSON.json(from: value)
-                default:
-                    throw ScriptFailure.validation(function, field: nil, "expected a table as the request body, got \(call.typeName(at: 2))")
+            switch try call.argument(2, in: function) {
+            case .nil: body = .object([:])
+            case .object(let fields):
+                do throws(LuaJSON.Failure) {
+                    body = try LuaJSON.json(from: .object(fields))
+                } catch {
+                    throw ScriptFailure.validation(function, field: error.path.isEmpty ? nil : error.path, error.problem)
                 }
-            } catch let error as LuaConversionError {
-                throw ScriptFailure.validation(function, field: error.path.description, error.problem)
-            } catch let error as LuaJSON.Failure {
-                throw ScriptFailure.validation(function, field: error.path.isEmpty ? nil : error.path, error.problem)
+            case .emptyTable: body = .object([:])
+            default:
+                throw ScriptFailure.validation(function, field: nil, "expected a table as the request body, got \(call.typeName(at: 2))")
             }
             if !operation.isRead { try scope.permitCall(operation) }
             let response = try connection.performCall(operation, body: body)

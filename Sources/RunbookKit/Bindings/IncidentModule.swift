@@ -18,18 +18,7 @@ enum IncidentModule {
             guard call.argumentCount >= 1, call.typeName(at: 1) == "table" else {
                 throw ScriptFailure.validation(function, field: nil, "expected a table of fields, got \(call.typeName(at: 1))")
             }
-            do {
-                return try call.value(at: 1, named: "")
-            } catch {
-                throw ScriptFailure.validation(function, field: error.path.description == "value" ? nil : error.path.description, error.problem)
-            }
-        }
-
-        func identifier(_ call: LuaCall, _ function: String) throws -> String {
-            guard call.typeName(at: 1) == "string", let id = try? call.value(at: 1).stringValue, !id.isEmpty else {
-                throw ScriptFailure.validation(function, field: "id", "expected an incident id such as \"INC-42\", got \(call.typeName(at: 1))")
-            }
-            return id
+            return try call.argument(1, in: function)
         }
 
         func idOf(_ body: JSONValue) -> String? {
@@ -43,7 +32,7 @@ enum IncidentModule {
             return [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")]
         }
         let get = LuaFunction(name: "get") { call in
-            let id = try identifier(call, "incident.get")
+            let id = try call.incidentID(in: "incident.get")
             return [try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get")]
         }
         let create = LuaFunction(name: "create") { call in
@@ -53,7 +42,7 @@ enum IncidentModule {
         }
         let delete = LuaFunction(name: "delete") { call in
             try scope.permit("incident.delete", declaredAs: "delete")
-            let id = try identifier(call, "incident.delete")
+            let id = try call.incidentID(in: "incident.delete")
             _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
             return [true]
         }

@@ -36,7 +36,7 @@ struct JournaledExchange: Sendable {
             result = .failure(error)
         }
         let elapsed = clock.now - start
-        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(elapsed.wholeMilliseconds)
         record.durationMilliseconds = milliseconds
         var outcome: AuditJournal.Record
         let answer: Result<JSONValue, ScriptFailure>

@@ -92,7 +92,7 @@ public enum Doctor {
         do throws(ScriptFailure) {
             _ = try connection.send(.listIncidents, body: .object(["limit": .integer(1)]), incident: nil)
             let elapsed = clock.now - start
-            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds = elapsed.wholeMilliseconds
             return (Check(level: .ok, name: "api", detail: "\(settings.baseURL) answers incidents.list in \(milliseconds) ms"), .success)
         } catch {
             let status = error.exitStatus == .scriptError ? ExitStatus.unavailable : error.exitStatus
