@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "runbook",
-    platforms: [.macOS(.v14)],
+    // Linux is what runbook is built and tested on; on macOS the code needs 15 (Synchronization.Mutex).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "runbook", targets: ["runbook"]),
         .library(name: "LuaRuntime", targets: ["LuaRuntime"]),
@@ -39,6 +40,8 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -61,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "runbook",
             dependencies: [
-                "RunbookKit",
+                "RunbookKit", "DevRevSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +83,7 @@ let package = Package(
             name: "DevRevAPITests",
             dependencies: [
                 "DevRevAPI",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunbookKitTests",
-            dependencies: ["RunbookKit"]
+            dependencies: ["RunbookKit", "LuaRuntime", "DevRevAPI"]
         ),
         .testTarget(
             name: "DevRevSandboxTests",

@@ -12,7 +12,7 @@ static const char KEY_WHERE = 0;
 static const char KEY_BOX_MT = 0;
 static const char KEY_ARRAY_MT = 0;
 static const char KEY_SEARCH_PATH = 0;
-static const char KEY_HIDDEN_ENV = 0;
+static const char KEY_ALLOWED_ENV = 0;
 static const char NULL_SENTINEL = 0;
 
 /* How many VM instructions run between two looks at the clock. */
@@ -371,7 +371,7 @@ int rb_registry_size(lua_State *L) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* the sandboxed library                                                                       */
+/* the script environment                                                                      */
 
 static int rb_print(lua_State *L) {
     rb_vm *vm = rb_vm_of(L);
@@ -396,6 +396,7 @@ static int rb_print(lua_State *L) {
     return 0;
 }
 
+/* os.getenv answers only for the names the host allowed; every other name reads as unset. */
 static int rb_getenv(lua_State *L) {
     size_t length = 0;
     const char *name = luaL_checklstring(L, 1, &length);
@@ -403,13 +404,11 @@ static int rb_getenv(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_HIDDEN_ENV);
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_pushvalue(L, 1);
-        if (lua_rawget(L, -2) != LUA_TNIL) {
-            lua_pushnil(L);
-            return 1;
-        }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_ALLOWED_ENV);
+    lua_pushvalue(L, 1);
+    if (lua_type(L, -2) != LUA_TTABLE || lua_rawget(L, -2) == LUA_TNIL) {
+        lua_pushnil(L);
+        return 1;
     }
     lua_pushstring(L, getenv(name));
     return 1;
@@ -558,7 +557,7 @@ static void rb_publish(lua_State *L, const char *name) {
     lua_setglobal(L, name);
 }
 
-int rb_open_sandbox(lua_State *L) {
+int rb_open_environment(lua_State *L) {
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
     int g = lua_gettop(L);
 
@@ -593,7 +592,7 @@ int rb_open_sandbox(lua_State *L) {
     rb_wrap_field(L, -1, "close", rb_guard);
     lua_pop(L, 1);
 
-    /* os: clock and dates, and a getenv that hides what it is told to */
+    /* os: clock and dates, and a getenv that answers only for allowed names */
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
     int full_os = lua_gettop(L);
     lua_createtable(L, 0, 5);
@@ -624,7 +623,7 @@ int rb_open_sandbox(lua_State *L) {
     lua_setfield(L, -2, "__name");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARRAY_MT);
     lua_newtable(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_HIDDEN_ENV);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ALLOWED_ENV);
 
     lua_sethook(L, rb_hook, LUA_MASKCOUNT, RB_HOOK_COUNT);
     lua_settop(L, 0);
@@ -655,8 +654,8 @@ void rb_set_search_path(lua_State *L, const char *directories) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_SEARCH_PATH);
 }
 
-void rb_hide_environment_variable(lua_State *L, const char *name) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_HIDDEN_ENV);
+void rb_allow_environment_variable(lua_State *L, const char *name) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_ALLOWED_ENV);
     lua_pushstring(L, name);
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);

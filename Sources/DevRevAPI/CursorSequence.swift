@@ -23,37 +23,22 @@ public struct CursorSequence<Element: Sendable>: AsyncSequence, Sendable {
         let sequence: CursorSequence
         var buffer: [Element] = []
         var index = 0
-        var cursor: String?
-        var started = false
-        var finished = false
-        var seen: Set<String> = []
+        var walk: CursorWalk
         /// Pages fetched so far.
-        public private(set) var pages = 0
+        public var pages: Int { walk.pages }
 
         init(sequence: CursorSequence) {
             self.sequence = sequence
-            self.cursor = sequence.startCursor
+            walk = CursorWalk(operation: sequence.operation.name, startCursor: sequence.startCursor)
         }
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(DevRevError) -> Element? {
             while index >= buffer.count {
-                if finished || (started && cursor == nil) { return nil }
-                started = true
-                let page = try await sequence.fetch(cursor)
-                pages += 1
+                if walk.finished { return nil }
+                let page = try await sequence.fetch(walk.cursor)
                 buffer = page.items
                 index = 0
-                if let next = page.next, !next.isEmpty {
-                    guard seen.insert(next).inserted, next != sequence.startCursor else {
-                        throw DevRevError(
-                            kind: .repeatedCursor, operation: sequence.operation.name,
-                            message: "the server returned the cursor '\(next)' twice; stopping instead of looping")
-                    }
-                    cursor = next
-                } else {
-                    cursor = nil
-                    finished = true
-                }
+                try walk.advance(to: page.next)
             }
             defer { index += 1 }
             return buffer[index]

@@ -23,7 +23,7 @@ public final class DevRevClient: Sendable {
         self.logger = logger
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(configuration.timeouts.connect.nanoseconds)),
+            timeout: .init(connect: TimeAmount(configuration.timeouts.connect)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         )
         http.decompression = .disabled
@@ -106,9 +106,7 @@ public final class DevRevClient: Sendable {
     ) async throws(DevRevError) -> Response {
         let bytes: [UInt8]
         do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            bytes = Array(try encoder.encode(body))
+            bytes = try JSONWriter.encode(body)
         } catch {
             throw DevRevError(kind: .invalidRequest, operation: operation.name, message: "cannot encode the request: \(error)")
         }
@@ -236,7 +234,7 @@ public final class DevRevClient: Sendable {
             logger.trace("request body", metadata: ["body": "\(Self.excerpt(body, redacting: configuration.token.value, limit: 4096))"])
         }
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
             let buffer = try await response.body.collect(upTo: Self.maximumBodySize)
             let bytes = Array(buffer.readableBytesView)
             let status = Int(response.status.code)
@@ -385,14 +383,5 @@ struct ErrorBody: Decodable {
         case referenceID = "reference_id"
         case existingParent = "existing_parent"
         case isSame = "is_same"
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? 0 : .max }
-        return whole.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

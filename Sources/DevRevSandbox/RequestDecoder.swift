@@ -28,7 +28,7 @@ enum RequestDecoder {
         }
         let understood: JSONValue
         do {
-            understood = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(request))
+            understood = try JSONDecoder().decode(JSONValue.self, from: Data(JSONWriter.encode(request)))
         } catch {
             throw .internalError("cannot re-encode the request: \(error)")
         }

@@ -45,8 +45,10 @@ public final class Sandbox: Sendable {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(SandboxHTTPHandler(router: router, statistics: statistics))
+                    // On the channel's event loop: the handler is confined to it, not Sendable.
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(SandboxHTTPHandler(router: router, statistics: statistics))
                     }
                 }
                 .bind(host: "127.0.0.1", port: configuration.port).get()
@@ -72,8 +74,9 @@ public final class Sandbox: Sendable {
 }
 
 /// One connection: collects each request, answers it from the router on the thread pool (SQLite
-/// blocks), after the configured latency.
-private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+/// blocks), after the configured latency. Lives on its channel's event loop; what crosses to the
+/// thread pool and back is Sendable or loop-bound.
+private final class SandboxHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -120,12 +123,12 @@ private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendab
                     method: "\(head.method)", path: head.uri, authorization: head.headers.first(name: "Authorization"), body: body)
             }.whenSuccess { answer in
                 let latency = router.traffic.latency
-                let write = {
+                let write: @Sendable () -> Void = {
                     statistics.ended()
                     handler.value.write(answer, keepAlive: keepAlive, context: boundContext.value)
                 }
                 if latency > .zero {
-                    eventLoop.scheduleTask(in: .nanoseconds(latency.nanosecondsForNIO)) { write() }
+                    eventLoop.scheduleTask(in: TimeAmount(latency)) { write() }
                 } else {
                     write()
                 }
@@ -150,12 +153,5 @@ private final class SandboxHTTPHandler: ChannelInboundHandler, @unchecked Sendab
                 done.whenComplete { _ in bound.value.close(promise: nil) }
             }
         }
-    }
-}
-
-extension Duration {
-    var nanosecondsForNIO: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -66,9 +66,7 @@ struct SandboxRouter: Sendable {
             let result = TimelineService.operations.contains(operation)
                 ? try timeline.handle(operation: operation, body: body)
                 : try service.handle(operation: operation, body: body)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let bytes = try Array(encoder.encode(result.body))
+            let bytes = try JSONWriter.encode(result.body)
             return .reply(status: result.status, headers: headers + [("Content-Type", "application/json")], body: bytes)
         } catch let failure as SandboxFailure {
             var failure = failure
@@ -83,9 +81,7 @@ struct SandboxRouter: Sendable {
     }
 
     private func reply(_ status: Int, _ body: JSONValue, headers: [(String, String)]) -> Answer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? Array(encoder.encode(body))) ?? Array(#"{"message":"internal error"}"#.utf8)
+        let bytes = (try? JSONWriter.bytes(body)) ?? Array(#"{"message":"internal error"}"#.utf8)
         return .reply(status: status, headers: headers + [("Content-Type", "application/json")], body: bytes)
     }
 }

@@ -27,25 +27,7 @@ final class SandboxStore: Sendable {
             var configuration = Configuration()
             configuration.journalMode = .wal
             database = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue()
-            try database.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE IF NOT EXISTS incident (
-                        seq INTEGER PRIMARY KEY,
-                        id TEXT NOT NULL UNIQUE,
-                        display_id TEXT NOT NULL UNIQUE,
-                        document BLOB NOT NULL
-                    );
-                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-                    CREATE TABLE IF NOT EXISTS timeline_entry (
-                        seq INTEGER PRIMARY KEY,
-                        id TEXT NOT NULL UNIQUE,
-                        object TEXT NOT NULL,
-                        external_ref TEXT,
-                        document BLOB NOT NULL,
-                        UNIQUE (object, external_ref)
-                    );
-                    """)
-            }
+            try Self.migrator.migrate(database)
             let loaded = try Self.load(database)
             if let loaded {
                 state = Mutex(loaded)
@@ -57,6 +39,47 @@ final class SandboxStore: Sendable {
             throw error
         } catch {
             throw .database("\(error)")
+        }
+    }
+
+    /// The schema, one migration per change, so a `--db` file written by an earlier version is
+    /// brought up to date instead of failing. v1 is the first schema; `IF NOT EXISTS` lets it adopt
+    /// files made before migrations were recorded.
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS incident (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    display_id TEXT NOT NULL UNIQUE,
+                    document BLOB NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS timeline_entry (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    object TEXT NOT NULL,
+                    external_ref TEXT,
+                    document BLOB NOT NULL,
+                    UNIQUE (object, external_ref)
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// A stored document: the value's JSON.
+    private static func document(_ value: some Encodable) throws -> Data {
+        Data(try JSONWriter.encode(value))
+    }
+
+    /// One transaction of a request; the request fails with a 500 when SQLite refuses it.
+    private func commit(_ write: (Database) throws -> Void) throws(SandboxFailure) {
+        do {
+            try database.write(write)
+        } catch {
+            throw SandboxFailure.internalError("the database refused the write: \(error)")
         }
     }
 
@@ -89,7 +112,7 @@ final class SandboxStore: Sendable {
             created.append(builder.seeded(incident, number: Int64(index + 1), now: now))
         }
         try database.write { db in
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tenant', ?)", arguments: [try JSONEncoder().encode(seed)])
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tenant', ?)", arguments: [try Self.document(seed)])
             for (index, incident) in created.enumerated() {
                 try Self.insert(incident, seq: Int64(index + 1), in: db)
             }
@@ -105,7 +128,7 @@ final class SandboxStore: Sendable {
     private static func insert(_ incident: Incident, seq: Int64, in db: Database) throws {
         try db.execute(
             sql: "INSERT INTO incident (seq, id, display_id, document) VALUES (?, ?, ?, ?)",
-            arguments: [seq, incident.id ?? "", incident.displayId ?? "", try JSONEncoder().encode(incident)])
+            arguments: [seq, incident.id ?? "", incident.displayId ?? "", try document(incident)])
     }
 
     // MARK: access
@@ -129,14 +152,10 @@ final class SandboxStore: Sendable {
         try state.withLock { (state) throws(SandboxFailure) -> Incident in
             let number = state.nextNumber
             let incident = try make(number)
-            do {
-                try database.write { db in
-                    try Self.insert(incident, seq: number, in: db)
-                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_number', ?)",
-                                   arguments: [Data("\(number + 1)".utf8)])
-                }
-            } catch {
-                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            try commit { db in
+                try Self.insert(incident, seq: number, in: db)
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_number', ?)",
+                               arguments: [Data("\(number + 1)".utf8)])
             }
             state.incidents[number] = incident
             state.nextNumber = number + 1
@@ -151,13 +170,8 @@ final class SandboxStore: Sendable {
                 throw SandboxFailure.notFound("incident \(reference) does not exist")
             }
             let updated = try change(entry.value)
-            do {
-                try database.write { db in
-                    try db.execute(sql: "UPDATE incident SET document = ? WHERE seq = ?",
-                                   arguments: [try JSONEncoder().encode(updated), entry.key])
-                }
-            } catch {
-                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            try commit { db in
+                try db.execute(sql: "UPDATE incident SET document = ? WHERE seq = ?", arguments: [try Self.document(updated), entry.key])
             }
             state.incidents[entry.key] = updated
             return updated
@@ -169,11 +183,7 @@ final class SandboxStore: Sendable {
             guard let entry = state.incidents.first(where: { $0.value.id == reference || $0.value.displayId == reference }) else {
                 throw SandboxFailure.notFound("incident \(reference) does not exist")
             }
-            do {
-                try database.write { db in try db.execute(sql: "DELETE FROM incident WHERE seq = ?", arguments: [entry.key]) }
-            } catch {
-                throw SandboxFailure.internalError("the database refused the write: \(error)")
-            }
+            try commit { db in try db.execute(sql: "DELETE FROM incident WHERE seq = ?", arguments: [entry.key]) }
             state.incidents[entry.key] = nil
         }
     }
@@ -196,14 +206,10 @@ final class SandboxStore: Sendable {
             {
                 throw SandboxFailure.conflict("the timeline of \(comment.objectDisplayID) already has an entry with external_ref '\(reference)'")
             }
-            do {
-                try database.write { db in
-                    try db.execute(
-                        sql: "INSERT INTO timeline_entry (seq, id, object, external_ref, document) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [seq, comment.id, comment.object, comment.externalRef, try JSONEncoder().encode(comment)])
-                }
-            } catch {
-                throw SandboxFailure.internalError("the database refused the write: \(error)")
+            try commit { db in
+                try db.execute(
+                    sql: "INSERT INTO timeline_entry (seq, id, object, external_ref, document) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [seq, comment.id, comment.object, comment.externalRef, try Self.document(comment)])
             }
             state.comments[seq] = comment
             return comment
@@ -215,11 +221,7 @@ final class SandboxStore: Sendable {
             guard let entry = state.comments.first(where: { $0.value.id == id }) else {
                 throw SandboxFailure.notFound("timeline entry \(id) does not exist")
             }
-            do {
-                try database.write { db in try db.execute(sql: "DELETE FROM timeline_entry WHERE seq = ?", arguments: [entry.key]) }
-            } catch {
-                throw SandboxFailure.internalError("the database refused the write: \(error)")
-            }
+            try commit { db in try db.execute(sql: "DELETE FROM timeline_entry WHERE seq = ?", arguments: [entry.key]) }
             state.comments[entry.key] = nil
         }
     }

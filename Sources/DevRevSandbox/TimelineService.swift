@@ -144,7 +144,7 @@ struct TimelineService: Sendable {
 
     private static func json(_ value: some Encodable) throws(SandboxFailure) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+            return try JSONDecoder().decode(JSONValue.self, from: Data(JSONWriter.encode(value)))
         } catch {
             throw .internalError("cannot encode \(value): \(error)")
         }

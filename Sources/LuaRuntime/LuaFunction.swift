@@ -47,6 +47,13 @@ public final class LuaFunction {
     }
 }
 
+/// Reading a name a module table does not hold: `incident.updaet does not exist; did you mean
+/// incident.update?`.
+struct LuaModuleMemberError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
 /// An error that reaches Lua as a value (usually a table) rather than as a message string.
 public protocol LuaRaisableError: Error {
     /// The value `pcall` returns as the error.
@@ -79,6 +86,22 @@ public struct LuaCall {
     public func value(at position: Int, named root: String? = nil) throws(LuaConversionError) -> LuaValue {
         var reader = LuaStackReader(state: state, root: root ?? "argument #\(position)")
         return try reader.read(at: Int32(position))
+    }
+
+    /// The string keys of the table at argument `position`, read raw (no metamethods run).
+    public func stringKeys(at position: Int) -> [String] {
+        var keys: [String] = []
+        let index = Int32(position)
+        guard lua_type(state, index) == LUA_TTABLE, lua_checkstack(state, 3) != 0 else { return keys }
+        lua_pushnil(state)
+        while lua_next(state, index) != 0 {
+            var length = 0
+            if lua_type(state, -2) == LUA_TSTRING, let pointer = rb_tolstring_raw(state, -2, &length) {
+                keys.append(String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self))
+            }
+            rb_pop(state, 1)
+        }
+        return keys
     }
 
     /// All arguments converted.

@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// One Lua 5.4 VM with runbook's sandbox and limits. Knows nothing about DevRev.
+/// One Lua 5.4 VM with runbook's script environment and limits. Knows nothing about DevRev.
 ///
 /// A `LuaRuntime` is confined to the thread that created it (Lua states are single-threaded);
 /// run it on a thread of its own with `LuaThread`. Every Lua call that can raise runs in
@@ -21,7 +21,7 @@ public final class LuaRuntime {
     /// Lets other threads stop the script; invalidated when the runtime goes away.
     public let interruptHandle: LuaInterruptHandle
 
-    /// Creates a VM with the sandboxed standard library.
+    /// Creates a VM with the script environment: the allow-listed standard library.
     /// - Parameter output: receives what `print` writes; nil writes to standard output.
     public init(options: LuaRuntimeOptions = LuaRuntimeOptions(), output: ((UnsafeRawBufferPointer) -> Void)? = nil)
         throws(LuaScriptError)
@@ -59,14 +59,14 @@ public final class LuaRuntime {
             options.memoryLimitMessage ?? Self.defaultMemoryMessage(options.memoryLimit), into: &vm.pointee.memory_text)
         Self.copy("interrupted", into: &vm.pointee.interrupt_text)
 
-        if rb_cpcall(state, rb_open_sandbox, nil, 0) != LUA_OK {
+        if rb_cpcall(state, rb_open_environment, nil, 0) != LUA_OK {
             let message = LuaStackReader(state: state, root: "error").messageOnTop()
             lua_close(state)
             vm.deallocate()
             throw LuaScriptError(kind: .runtime, message: "cannot open the Lua libraries: \(message)")
         }
-        for name in options.hiddenEnvironmentVariables {
-            rb_hide_environment_variable(state, name)
+        for name in options.allowedEnvironmentVariables {
+            rb_allow_environment_variable(state, name)
         }
         setSearchPaths(options.searchPaths)
         if let limit = options.memoryLimit, limit > 0 {
@@ -85,6 +85,9 @@ public final class LuaRuntime {
     // MARK: registering Swift code
 
     /// Makes `module` available to scripts: as a global (when `isGlobal`) and through `require`.
+    /// The table is strict: reading a name it does not hold (`incident.updaet`) is an error that
+    /// names the closest member, instead of a nil that fails later as "attempt to call a nil value".
+    /// Members added afterwards from Lua (with `rawset`) count as members too.
     public func register(_ module: LuaModule) {
         let writer = LuaStackWriter(state: state)
         precondition(lua_checkstack(state, 8) != 0, "Lua stack exhausted while registering \(module.name)")
@@ -102,7 +105,34 @@ public final class LuaRuntime {
                 rb_pop(state, 1)
             }
         }
+        lua_createtable(state, 0, 2)
+        writer.pushString("__index")
+        rb_push_swift_function(state, Unmanaged.passRetained(Self.unknownMember(of: module.name)).toOpaque())
+        lua_rawset(state, -3)
+        writer.pushString("__metatable")
+        writer.pushString("the \(module.name) module")
+        lua_rawset(state, -3)
+        lua_setmetatable(state, -2)
         rb_install_module(state, module.name, module.isGlobal ? 1 : 0)
+    }
+
+    /// The `__index` of a module table: called only for names the table does not hold.
+    private static func unknownMember(of module: String) -> LuaFunction {
+        LuaFunction(name: "\(module).__index") { call in
+            var members: [String] = []
+            let key = try call.value(at: 2)
+            if call.typeName(at: 1) == "table" { members = call.stringKeys(at: 1) }
+            guard case .string(let name) = key, let text = name.text else {
+                throw LuaModuleMemberError(message: "\(module) has no member \(key.typeName) (modules are indexed by name)")
+            }
+            var message = "\(module).\(text) does not exist"
+            if let nearest = EditDistance.nearest(text, among: members) {
+                message += "; did you mean \(module).\(nearest)?"
+            } else if !members.isEmpty {
+                message += " (\(module) has \(members.sorted().joined(separator: ", ")))"
+            }
+            throw LuaModuleMemberError(message: message)
+        }
     }
 
     // MARK: running code
@@ -128,7 +158,9 @@ public final class LuaRuntime {
             throw LuaScriptError(kind: .runtime, message: "\(chunkName): an argument is nested too deeply")
         }
         if let timeout = options.timeout {
-            vm.pointee.deadline_ns = rb_monotonic_ns() &+ timeout.nanosecondsClamped
+            // Saturating: a timeout of centuries means "no deadline in practice", never one in the past.
+            let (deadline, overflow) = rb_monotonic_ns().addingReportingOverflow(timeout.nanosecondsClamped)
+            vm.pointee.deadline_ns = overflow ? Int64.max : deadline
         }
         let status = rb_pcall_script(state, Int32(arguments.count), LUA_MULTRET)
         guard status == LUA_OK else { throw scriptError(status: status) }
@@ -310,55 +342,5 @@ extension LuaRuntime {
     /// The embedded Lua's release, e.g. "Lua 5.4".
     public static var luaVersion: String {
         "Lua \(LUA_VERSION_NUM / 100).\(LUA_VERSION_NUM % 100)"
-    }
-}
-
-/// Stops a running script from another thread (a signal handler's queue, say): the script ends at
-/// its next hook check with `LuaScriptError.Kind.interrupted`, and cannot catch it.
-public final class LuaInterruptHandle: @unchecked Sendable {
-    // The lock guards `vm` against the runtime's deinit; rb_request_interrupt itself is atomic.
-    private let lock = PthreadMutex()
-    private var vm: UnsafeMutablePointer<rb_vm>?
-
-    init(vm: UnsafeMutablePointer<rb_vm>) { self.vm = vm }
-
-    /// Asks the script to stop, with `message` as its error (e.g. "interrupted by SIGTERM").
-    public func interrupt(message: String) {
-        lock.withLock {
-            guard let vm else { return }
-            if vm.pointee.interrupt_requested == 0 {
-                withUnsafeMutableBytes(of: &vm.pointee.interrupt_text) { raw in
-                    let bytes = Array(message.utf8.prefix(raw.count - 1))
-                    raw.copyBytes(from: bytes)
-                    raw[bytes.count] = 0
-                }
-            }
-            rb_request_interrupt(vm)
-        }
-    }
-
-    func invalidate() {
-        lock.withLock { vm = nil }
-    }
-}
-
-/// A pthread mutex (LuaRuntime does not import Foundation), at a stable address.
-final class PthreadMutex: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() {
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
     }
 }

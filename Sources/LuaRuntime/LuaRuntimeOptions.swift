@@ -6,8 +6,8 @@ public struct LuaRuntimeOptions: Sendable {
     public var memoryLimit: Int?
     /// Directories `require` searches, in order (the script's own directory is added by `run`).
     public var searchPaths: [String]
-    /// Environment variables `os.getenv` must never return.
-    public var hiddenEnvironmentVariables: [String]
+    /// The environment variables `os.getenv` answers for; it answers nil for every other name.
+    public var allowedEnvironmentVariables: [String]
     /// The error text when the timeout trips; the script's location is put before it.
     public var timeoutMessage: String?
     /// The error text when the memory limit trips; the script's location is put before it.
@@ -19,14 +19,14 @@ public struct LuaRuntimeOptions: Sendable {
         timeout: Duration? = nil,
         memoryLimit: Int? = LuaRuntimeOptions.defaultMemoryLimit,
         searchPaths: [String] = [],
-        hiddenEnvironmentVariables: [String] = [],
+        allowedEnvironmentVariables: [String] = [],
         timeoutMessage: String? = nil,
         memoryLimitMessage: String? = nil
     ) {
         self.timeout = timeout
         self.memoryLimit = memoryLimit
         self.searchPaths = searchPaths
-        self.hiddenEnvironmentVariables = hiddenEnvironmentVariables
+        self.allowedEnvironmentVariables = allowedEnvironmentVariables
         self.timeoutMessage = timeoutMessage
         self.memoryLimitMessage = memoryLimitMessage
     }

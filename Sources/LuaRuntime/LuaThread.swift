@@ -22,19 +22,7 @@ public enum LuaThread {
         }
     }
 
-    /// Runs `body` on a new thread and blocks the calling thread until it finishes.
-    public static func runAndWait<Result: Sendable>(
-        stackSize: Int = defaultStackSize, _ body: @escaping @Sendable () -> Result
-    ) -> Result {
-        let box = ResultBox<Result>()
-        let thread = start(stackSize: stackSize) { box.value = body() }
-        pthread_join(thread, nil)
-        guard let value = box.value else { fatalError("the VM thread ended without a result") }
-        return value
-    }
-
-    @discardableResult
-    private static func start(stackSize: Int, _ body: @escaping @Sendable () -> Void) -> pthread_t {
+    private static func start(stackSize: Int, _ body: @escaping @Sendable () -> Void) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -48,16 +36,11 @@ public enum LuaThread {
             return nil
         }, context)
         guard status == 0 else { fatalError("cannot start a VM thread: error \(status)") }
-        return thread
+        pthread_detach(thread)
     }
 }
 
 private final class ThreadBody: Sendable {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-}
-
-/// Written once by the VM thread before it ends, read after pthread_join.
-private final class ResultBox<Value>: @unchecked Sendable {
-    var value: Value?
 }

@@ -9,4 +9,4 @@ guard CommandLine.arguments.count == 2 else {
     FileHandle.standardError.write(Data("usage: runbook-bench-binding SCRIPT\n".utf8))
     exit(64)
 }
-exit(BindingBenchmark.run(script: CommandLine.arguments[1]))
+exit(await BindingBenchmark.run(script: CommandLine.arguments[1]))

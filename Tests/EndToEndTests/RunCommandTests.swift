@@ -94,11 +94,23 @@ struct RunCommandTests {
         let scripts = try ScriptDirectory()
         let token = "devrev-token-e2e-4f1c2a"
         let script = "env.lua"
-        try scripts.write("env.lua", "print(os.getenv('DEVREV_TOKEN'), os.getenv('RUNBOOK_E2E'))\nerror(os.getenv('DEVREV_TOKEN') or 'hidden')")
-        let result = try await RunbookBinary.run(["run", script], environment: ["DEVREV_TOKEN": token, "RUNBOOK_E2E": "seen"], directory: scripts.url)
-        #expect(result.standardOutput == "nil\tseen\n")
+        try scripts.write("env.lua", "print(os.getenv('DEVREV_TOKEN'), os.getenv('RUNBOOK_E2E'), os.getenv('HOME'))\nerror(os.getenv('DEVREV_TOKEN') or 'hidden')")
+        let environment = ["DEVREV_TOKEN": token, "RUNBOOK_E2E": "seen", "RUNBOOK_ALLOW_ENV": "DEVREV_TOKEN,HOME"]
+        let result = try await RunbookBinary.run(["run", script, "--allow-env", "RUNBOOK_E2E"], environment: environment, directory: scripts.url)
+        #expect(result.standardOutput.hasPrefix("nil\tseen\t/"), "RUNBOOK_ALLOW_ENV allows HOME but never the token")
         #expect(!result.standardOutput.contains(token))
         #expect(!result.standardError.contains(token))
+        let allowed = try await RunbookBinary.run(["run", script, "--allow-env", "DEVREV_TOKEN"], environment: environment, directory: scripts.url)
+        #expect(allowed.status == 64)
+        #expect(allowed.standardError.contains("--allow-env DEVREV_TOKEN: the token never enters a script"))
+    }
+
+    @Test func getenvAnswersOnlyForAllowedNames() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("env.lua", "print(os.getenv('RUNBOOK_E2E'), os.getenv('PATH'))")
+        let result = try await RunbookBinary.run(["run", "env.lua"], environment: ["RUNBOOK_E2E": "seen"], directory: scripts.url)
+        #expect(result.status == 0)
+        #expect(result.standardOutput == "nil\tnil\n")
     }
 
     @Test func requireSearchesTheScriptDirectoryThenRunbookPath() async throws {

@@ -94,13 +94,6 @@ struct RequestConverterTests {
         let body = try convert(.object(["id": "I", "custom_fields": .object(["tnt__n": 3, "tnt__list": [1, 2], "tnt__null": .null])]))
         #expect(body == .object(["id": "I", "custom_fields": .object(["tnt__n": 3, "tnt__list": .array([1, 2]), "tnt__null": .null])]))
     }
-
-    @Test func suggestionsUseEditDistance() {
-        #expect(RequestConverter.distance("titel", "title") == 2)
-        #expect(RequestConverter.distance("", "abc") == 3)
-        #expect(RequestConverter.nearest("severty", among: ["severity", "source", "stage"]) == "severity")
-        #expect(RequestConverter.nearest("xyz", among: ["severity", "source"]) == nil)
-    }
 }
 
 @Suite("Errors, digests and JSON")

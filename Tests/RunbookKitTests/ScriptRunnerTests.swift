@@ -32,20 +32,20 @@ struct ScriptRunnerTests {
         return path
     }
 
-    @Test func argumentsArriveAsStringsInRunbookArgs() throws {
+    @Test func argumentsArriveAsStringsInRunbookArgs() async throws {
         let path = try script("print(runbook.args.service, type(runbook.args.count), runbook.args.count, runbook.args.missing)")
         let captured = CapturedOutput()
-        let status = ScriptRunner.run(
+        let status = await ScriptRunner.run(
             RunOptions(scriptPath: path, arguments: [.init(key: "service", value: "checkout"), .init(key: "count", value: "3")]),
             output: captured.output)
         #expect(status == .success)
         #expect(captured.printed == "checkout\tstring\t3\tnil\n")
     }
 
-    @Test func runbookArgsIsAnEmptyTableWithoutArguments() throws {
+    @Test func runbookArgsIsAnEmptyTableWithoutArguments() async throws {
         let path = try script("print(type(runbook.args), next(runbook.args))")
         let captured = CapturedOutput()
-        #expect(ScriptRunner.run(RunOptions(scriptPath: path), output: captured.output) == .success)
+        #expect(await ScriptRunner.run(RunOptions(scriptPath: path), output: captured.output) == .success)
         #expect(captured.printed == "table\tnil\n")
     }
 

@@ -89,8 +89,8 @@ int64_t rb_monotonic_ns(void);
  * on error the error value is on top of the stack. f may leave `nresults` results. */
 int rb_cpcall(lua_State *L, lua_CFunction f, void *argument, int nresults);
 
-/* Opens the allow-listed standard library and builds the sandbox. Protected (use rb_cpcall). */
-int rb_open_sandbox(lua_State *L);
+/* Opens the allow-listed standard library: the script environment. Protected (use rb_cpcall). */
+int rb_open_environment(lua_State *L);
 
 /* Loads a text chunk (binary chunks refused). Does not raise. */
 int rb_load_text(lua_State *L, const char *bytes, size_t length, const char *chunkname);
@@ -124,7 +124,7 @@ void rb_set_error_description(lua_State *L);
  * Pushes the string, or on failure a fallback description. Never raises. */
 void rb_push_display_string(lua_State *L, int idx);
 
-/* ---- sandbox configuration (host mode: only raw, non-raising operations) ---- */
+/* ---- script environment configuration (host mode: only raw, non-raising operations) ---- */
 
 /* Pops a table and makes it module `name`: `require(name)` returns it, and it is also the
  * global `name` when as_global is non-zero. */
@@ -133,8 +133,8 @@ void rb_install_module(lua_State *L, const char *name, int as_global);
 /* Sets the ';'-separated directories that `require` searches, in order. */
 void rb_set_search_path(lua_State *L, const char *directories);
 
-/* Makes os.getenv return nil for this variable name. */
-void rb_hide_environment_variable(lua_State *L, const char *name);
+/* Lets os.getenv answer for this variable name; it answers nil for every name not allowed. */
+void rb_allow_environment_variable(lua_State *L, const char *name);
 
 /* ---- host-side helpers for the registry and the stack ---- */
 

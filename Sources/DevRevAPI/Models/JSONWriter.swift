@@ -1,8 +1,19 @@
+import Foundation
+
 /// Writes a `JSONValue` as compact JSON bytes, keys sorted: what
 /// `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes for plain keys, several
 /// times faster (no `Encodable` round trip). Strings are escaped as RFC 8259 requires (`"`, `\`,
 /// and control characters; `\b \f \n \r \t` in their short forms), everything else as UTF-8.
 public enum JSONWriter {
+    /// The one JSON encoding of the project for `Encodable` types (requests, reports, plans, the
+    /// sandbox's answers and storage): keys sorted, slashes unescaped, compact unless `pretty`.
+    /// `JSONValue`s go through `bytes(_:)`, which writes the same text without the round trip.
+    public static func encode<Value: Encodable>(_ value: Value, pretty: Bool = false) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
     public struct NonFiniteNumber: Error, CustomStringConvertible {
         public let value: Double
         public var description: String { "\(value) is not a JSON number" }
@@ -28,7 +39,7 @@ public enum JSONWriter {
             } else {
                 output += String(number).utf8
             }
-        case .string(let text): string(text, into: &output)
+        case .string(let text): write(string: text, into: &output)
         case .array(let items):
             output.append(0x5B)
             for (index, item) in items.enumerated() {
@@ -43,7 +54,7 @@ public enum JSONWriter {
             for (key, item) in fields.sorted(by: { $0.key < $1.key }) {
                 if !first { output.append(0x2C) }
                 first = false
-                string(key, into: &output)
+                write(string: key, into: &output)
                 output.append(0x3A)
                 try write(item, into: &output)
             }
@@ -53,7 +64,8 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func string(_ text: String, into output: inout [UInt8]) {
+    /// A JSON string literal, escaped as above.
+    public static func write(string text: String, into output: inout [UInt8]) {
         output.append(0x22)
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             // Most strings need no escaping: copy them in one go.

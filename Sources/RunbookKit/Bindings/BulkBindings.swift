@@ -79,7 +79,7 @@ enum BulkBindings {
                 throw ScriptFailure.validation(function, field: "stop_on_error", "expected true or false, got \(item.typeName)")
             default:
                 var message = "unknown option '\(key)'"
-                if let suggestion = RequestConverter.nearest(key, among: ["concurrency", "stop_on_error"]) { message += "; did you mean '\(suggestion)'?" }
+                message += didYouMean(key, among: ["concurrency", "stop_on_error"])
                 throw ScriptFailure.validation(function, field: key, message)
             }
         }

@@ -11,8 +11,10 @@ final class CommentBindings {
     private let scope: MutationScope
     private let runID: String
     private var count = 0
+    private let walks: PageWalks
 
-    init(connection: DevRevConnection, scope: MutationScope, runID: String) {
+    init(connection: DevRevConnection, scope: MutationScope, runID: String, walks: PageWalks) {
+        self.walks = walks
         self.connection = connection
         self.scope = scope
         self.runID = runID
@@ -35,7 +37,7 @@ final class CommentBindings {
             case .object(let given):
                 for key in given.keys.sorted() where !Self.options.contains(key) {
                     var message = "unknown option '\(key)'"
-                    if let suggestion = RequestConverter.nearest(key, among: Array(Self.options)) { message += "; did you mean '\(suggestion)'?" }
+                    message += didYouMean(key, among: Array(Self.options))
                     throw ScriptFailure.validation(function, field: key, message)
                 }
                 fields = given
@@ -83,8 +85,8 @@ final class CommentBindings {
         }
     }
 
-    /// `incident_comments_page(id, opts, cursor)`: one page of the incident's comments and the
-    /// next cursor. Entries that are not comments (change events) are left out.
+    /// `incident_comments_page(id, opts, walk)`: one page of the incident's comments and whether
+    /// more follow. Entries that are not comments (change events) are left out.
     var commentsPage: LuaFunction {
         LuaFunction(name: "incident_comments_page") { [self] call in
             let function = "incident.comments"
@@ -95,7 +97,8 @@ final class CommentBindings {
                 throw ScriptFailure.validation(function, field: key, "unknown option '\(key)'; use labels, visibility or limit")
             }
             fields["object"] = .string(LuaString(id))
-            if case .string(let cursor) = try call.value(at: 3) { fields["cursor"] = .string(cursor) }
+            let (walkID, walk) = try walks.walk(call, at: 3, in: function)
+            if let cursor = walk.cursor { fields["cursor"] = .string(LuaString(cursor)) }
             let request = try RequestConverter(function: function).convert(.object(fields), shape: RequestShapes.timelineEntriesListRequest)
             guard case .object(let page) = try connection.readPage(.listTimelineEntries, body: request, incident: id) else {
                 throw ScriptFailure(type: "malformed_response", message: "\(function): the response is not an object")
@@ -107,8 +110,7 @@ final class CommentBindings {
                     items.append(LuaJSON.lua(from: entry))
                 }
             }
-            if case .string(let next)? = page["next_cursor"], !next.isEmpty { return [.array(items), .string(LuaString(next))] }
-            return [.array(items)]
+            return [.array(items), .boolean(try walks.advance(walkID, walk, to: page["next_cursor"]))]
         }
     }
 }

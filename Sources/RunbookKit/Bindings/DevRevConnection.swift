@@ -1,5 +1,4 @@
 import DevRevAPI
-import Dispatch
 import Logging
 
 /// The run's way to DevRev: settings resolved at start, the client made on first use (so a script
@@ -10,6 +9,16 @@ final class DevRevConnection {
         /// Nil: no token was configured; the first call fails with a configuration error.
         var token: DevRevToken?
         var logger: Logger
+
+        /// A client for these settings; a configuration error when no token was configured.
+        func makeClient() throws(ScriptFailure) -> DevRevClient {
+            guard let token else {
+                throw .configuration("no DevRev token: set DEVREV_TOKEN, pass --token-file, or use --sandbox")
+            }
+            return DevRevClient(
+                configuration: DevRevConfiguration(baseURL: baseURL, token: token, userAgent: "runbook/\(RunbookVersion.number)"),
+                logger: logger)
+        }
     }
 
     struct CallRecord: Sendable, Encodable {
@@ -94,7 +103,7 @@ final class DevRevConnection {
         let exchange = try exchanger()
         let bytes = try encode(body, operation)
         let outcome = BlockingBridge.wait {
-            await exchange.run(operation, body: body, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone)
+            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone)
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
@@ -114,7 +123,7 @@ final class DevRevConnection {
             let task = readAhead.remove(at: index).task
             outcome = BlockingBridge.wait { await task.value }
         } else {
-            outcome = BlockingBridge.wait { await exchange.run(operation, body: body, bytes: bytes, incident: incident) }
+            outcome = BlockingBridge.wait { await exchange.run(operation, bytes: bytes, incident: incident) }
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
@@ -122,7 +131,7 @@ final class DevRevConnection {
             request["cursor"] = .string(next)
             let nextBody = JSONValue.object(request)
             if let nextBytes = try? encode(nextBody, operation) {
-                let task = Task { await exchange.run(operation, body: nextBody, bytes: nextBytes, incident: incident) }
+                let task = Task { await exchange.run(operation, bytes: nextBytes, incident: incident) }
                 readAhead.append((nextBytes, task))
                 // A walk the script abandoned keeps one page here; only the latest few are kept.
                 while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }
@@ -169,8 +178,8 @@ final class DevRevConnection {
             return results
         }
         let exchange = try exchanger()
-        var encoded: [(DevRevOperation, JSONValue, [UInt8], String?)] = []
-        for item in items { encoded.append((item.operation, item.body, try encode(item.body, item.operation), item.incident)) }
+        var encoded: [(DevRevOperation, [UInt8], String?)] = []
+        for item in items { encoded.append((item.operation, try encode(item.body, item.operation), item.incident)) }
         let work = encoded
         let outcomes = BlockingBridge.wait { () async -> [JournaledExchange.Outcome?] in
             let board = BatchBoard(count: work.count, stopOnError: stopOnError)
@@ -178,8 +187,8 @@ final class DevRevConnection {
                 for _ in 0..<max(1, min(concurrency, work.count)) {
                     group.addTask {
                         while let index = board.next() {
-                            let (operation, body, bytes, incident) = work[index]
-                            let outcome = await exchange.run(operation, body: body, bytes: bytes, incident: incident)
+                            let (operation, bytes, incident) = work[index]
+                            let outcome = await exchange.run(operation, bytes: bytes, incident: incident)
                             board.finish(index, outcome)
                         }
                     }
@@ -219,12 +228,7 @@ final class DevRevConnection {
 
     private func connect() throws(ScriptFailure) -> DevRevClient {
         if let client { return client }
-        guard let token = settings.token else {
-            throw .configuration("no DevRev token: set DEVREV_TOKEN, pass --token-file, or use --sandbox")
-        }
-        let client = DevRevClient(
-            configuration: DevRevConfiguration(baseURL: settings.baseURL, token: token, userAgent: "runbook/\(RunbookVersion.number)"),
-            logger: settings.logger)
+        let client = try settings.makeClient()
         self.client = client
         return client
     }
@@ -246,26 +250,5 @@ final class DevRevConnection {
         guard let client else { return }
         BlockingBridge.wait { try? await client.shutdown() }
         self.client = nil
-    }
-}
-
-/// Runs async work from a thread that may block (the VM's own thread, never a cooperative-pool
-/// thread) and waits for its result.
-enum BlockingBridge {
-    static func wait<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) -> Result {
-        let box = ResultBox<Result>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await work()
-            done.signal()
-        }
-        done.wait()
-        guard let value = box.value else { fatalError("the async work ended without a result") }
-        return value
-    }
-
-    /// Written by the task before it signals, read after the wait.
-    private final class ResultBox<Value>: @unchecked Sendable {
-        var value: Value?
     }
 }

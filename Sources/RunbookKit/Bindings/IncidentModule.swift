@@ -50,25 +50,29 @@ enum IncidentModule {
             let request = try RequestConverter(function: "incident.group").convert(try table(call, "incident.group"), shape: RequestShapes.incidentsGroupRequest)
             guard case .object(var fields) = request else { return [] }
             var groups: [LuaValue] = []
-            var seen: Set<String> = []
-            while true {
-                let response = try connection.perform(.groupIncidents, body: .object(fields), incident: nil)
-                guard case .object(let page) = response else { break }
-                if case .array(let items)? = page["groups"] { groups += items.map(LuaJSON.lua(from:)) }
-                guard case .string(let next)? = page["next_cursor"], !next.isEmpty else { break }
-                guard seen.insert(next).inserted else {
-                    throw ScriptFailure(type: "repeated_cursor", message: "incident.group: the server returned the cursor '\(next)' twice")
+            var walk = CursorWalk(operation: "incident.group")
+            repeat {
+                if let cursor = walk.cursor { fields["cursor"] = .string(cursor) }
+                guard case .object(let page) = try connection.perform(.groupIncidents, body: .object(fields), incident: nil) else {
+                    throw ScriptFailure(type: "malformed_response", message: "incident.group: the response is not an object")
                 }
-                fields["cursor"] = .string(next)
-            }
+                if case .array(let items)? = page["groups"] { groups += items.map(LuaJSON.lua(from:)) }
+                do throws(DevRevError) {
+                    try walk.advance(to: Planner.text(page["next_cursor"]))
+                } catch {
+                    throw ScriptFailure(error)
+                }
+            } while !walk.finished
             return [.array(groups)]
         }
+        let walks = PageWalks()
         let listPage = LuaFunction(name: "incident_list_page") { call in
             var filters = try table(call, "incident.list")
-            if case .string(let cursor) = try call.value(at: 2) {
+            let (id, walk) = try walks.walk(call, at: 2, in: "incident.list")
+            if let cursor = walk.cursor {
                 var fields: [String: LuaValue] = [:]
                 if case .object(let given) = filters { fields = given }
-                fields["cursor"] = .string(cursor)
+                fields["cursor"] = .string(LuaString(cursor))
                 filters = .object(fields)
             }
             let body = try RequestConverter(function: "incident.list").convert(filters, shape: RequestShapes.incidentsListRequest)
@@ -78,56 +82,47 @@ enum IncidentModule {
             }
             var items: LuaValue = .array([])
             if case .array(let incidents)? = page["incidents"] { items = .array(incidents.map(LuaJSON.lua(from:))) }
-            if case .string(let next)? = page["next_cursor"], !next.isEmpty { return [items, .string(LuaString(next))] }
-            return [items]
+            return [items, .boolean(try walks.advance(id, walk, to: page["next_cursor"]))]
         }
-        let repeatedCursor = LuaFunction(name: "repeated_cursor") { call in
-            let function = try call.value(at: 1).stringValue ?? "incident.list"
-            let cursor = try call.value(at: 2).stringValue ?? "?"
-            throw ScriptFailure(type: "repeated_cursor", message: "\(function): the server returned the cursor '\(cursor)' twice; stopping instead of looping")
-        }
-        let comments = CommentBindings(connection: connection, scope: scope, runID: runID)
+        let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [
             LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
-            LuaModule(name: "_runbook_internal", functions: [listPage, comments.commentsPage, repeatedCursor], isGlobal: false),
+            LuaModule(name: "_runbook_internal", functions: [walks.startFunction, listPage, comments.commentsPage], isGlobal: false),
         ]
     }
 
     /// Lua code that completes the module: the lazy iterators `incident.list` and `incident.comments`.
     static let prelude = """
         local internal = require("_runbook_internal")
-        local list_page, comments_page, repeated_cursor = internal.incident_list_page, internal.incident_comments_page, internal.repeated_cursor
+        local start_walk, list_page, comments_page = internal.start_walk, internal.incident_list_page, internal.incident_comments_page
 
-        -- An iterator over the items of pages that `fetch(cursor)` returns as `items, next_cursor`.
+        -- An iterator over the items of the pages `fetch(walk)` returns as `items, more`; the walk
+        -- (cursor and repeated-cursor guard) is kept in Swift.
         local function pages(name, fetch)
-          local page, index, cursor, started, seen = {}, 0, nil, false, {}
+          local walk = start_walk(name)
+          local page, index, more = {}, 0, true
           return function()
             while true do
               if index < #page then
                 index = index + 1
                 return page[index]
               end
-              if started and cursor == nil then return nil end
-              started = true
-              page, cursor = fetch(cursor)
+              if not more then return nil end
+              page, more = fetch(walk)
               index = 0
-              if cursor ~= nil then
-                if seen[cursor] then repeated_cursor(name, cursor) end
-                seen[cursor] = true
-              end
             end
           end
         end
 
-        function incident.list(filters)
+        rawset(incident, "list", function(filters)
           if filters ~= nil and type(filters) ~= "table" then
             error("incident.list: expected a table of filters, got " .. type(filters), 2)
           end
           filters = filters or {}
-          return pages("incident.list", function(cursor) return list_page(filters, cursor) end)
-        end
+          return pages("incident.list", function(walk) return list_page(filters, walk) end)
+        end)
 
-        function incident.comments(id, options)
+        rawset(incident, "comments", function(id, options)
           if type(id) ~= "string" then
             error("incident.comments: expected an incident id such as \\"INC-42\\", got " .. type(id), 2)
           end
@@ -135,7 +130,7 @@ enum IncidentModule {
             error("incident.comments: expected a table of options, got " .. type(options), 2)
           end
           options = options or {}
-          return pages("incident.comments", function(cursor) return comments_page(id, options, cursor) end)
-        end
+          return pages("incident.comments", function(walk) return comments_page(id, options, walk) end)
+        end)
         """
 }

@@ -17,14 +17,14 @@ struct JournaledExchange: Sendable {
         var journalFailed = false
     }
 
-    /// Sends `body` (already encoded as `bytes`). `conflictOnRetryIsDone`: for a create made
+    /// Sends the request body `bytes`, journaling exactly those bytes as the intent's fields. `conflictOnRetryIsDone`: for a create made
     /// idempotent by its `external_ref`, a 409 after more than one attempt means an earlier
     /// attempt created the object and only its answer was lost; it is journaled as done and
     /// answered with `.null`.
-    func run(_ operation: DevRevOperation, body: JSONValue, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
+    func run(_ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
-        if mutation, let failure = write(.init(event: .intent, operation: operation.name, incident: incident, fields: body)) {
+        if mutation, let failure = await write(.init(event: .intent, operation: operation.name, incident: incident, body: bytes)) {
             return Outcome(record: record, result: .failure(failure), journalFailed: true)
         }
         let clock = ContinuousClock()
@@ -66,15 +66,15 @@ struct JournaledExchange: Sendable {
                             error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds)
             answer = .failure(ScriptFailure(error))
         }
-        if mutation, let failure = write(outcome) {
+        if mutation, let failure = await write(outcome) {
             return Outcome(record: record, result: .failure(failure), journalFailed: true)
         }
         return Outcome(record: record, result: answer)
     }
 
-    private func write(_ record: AuditJournal.Record) -> ScriptFailure? {
+    private func write(_ record: AuditJournal.Record) async -> ScriptFailure? {
         do {
-            try journal?.append(record)
+            try await journal?.append(record)
             return nil
         } catch {
             return .configuration(error.description)

@@ -50,7 +50,7 @@ struct RequestConverter {
             guard let fieldShape = shape.fields[key] else {
                 var message = "unknown field '\(key)' in \(function)"
                 if !path.isEmpty { message += " (in \(path))" }
-                if let suggestion = Self.nearest(key, among: Array(shape.fields.keys)) { message += "; did you mean '\(suggestion)'?" }
+                message += didYouMean(key, among: Array(shape.fields.keys))
                 throw ScriptFailure(type: "validation", message: message, field: join(path, key))
             }
             result[key] = try convert(item, shape: fieldShape, path: join(path, key))
@@ -185,35 +185,5 @@ struct RequestConverter {
         default:
             throw fail(path, "expected a date-time (Unix seconds or an RFC 3339 string), got \(describe(value))")
         }
-    }
-
-    /// The field name closest to a misspelt one, if it is close enough to be a likely typo.
-    static func nearest(_ name: String, among candidates: [String]) -> String? {
-        var best: (name: String, score: Int)?
-        for candidate in candidates.sorted() {
-            let score = distance(name, candidate)
-            if let current = best, current.score <= score { continue }
-            best = (candidate, score)
-        }
-        guard let best, best.score <= max(2, name.count / 3) else { return nil }
-        return best.name
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                let substitution: Int = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                let insertion: Int = current[j - 1] + 1
-                let deletion: Int = previous[j] + 1
-                current[j] = Swift.min(substitution, insertion, deletion)
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

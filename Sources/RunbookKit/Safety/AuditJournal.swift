@@ -1,4 +1,5 @@
 import DevRevAPI
+import Dispatch
 import Foundation
 
 #if canImport(Glibc)
@@ -9,7 +10,12 @@ import Darwin
 
 /// The append-only audit journal: one JSON object per line, written and flushed to disk before
 /// each mutation is sent (`intent`) and after it (`outcome`), so a run killed mid-request leaves an
-/// intent without an outcome. Mode 0600. Never holds the token.
+/// intent without an outcome. An intent's `fields` are the request body exactly as sent, byte for
+/// byte. Mode 0600. Never holds the token.
+///
+/// Records are written by one dedicated writer (a serial queue of its own), never on a
+/// cooperative-pool thread: `write` and `fsync` block, and `update_many` journals from several
+/// tasks at once.
 final class AuditJournal: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let path: String
@@ -32,6 +38,7 @@ final class AuditJournal: Sendable {
     let path: String
     private let descriptor: Int32
     private let facts: RunFacts
+    private let writer = DispatchQueue(label: "runbook.audit-journal")
 
     /// `$XDG_STATE_HOME/runbook/audit.jsonl`, else `~/.local/state/runbook/audit.jsonl`.
     static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -61,11 +68,12 @@ final class AuditJournal: Sendable {
 
     enum Event: String { case intent, outcome }
 
-    struct Record {
+    struct Record: Sendable {
         var event: Event
         var operation: String
         var incident: String?
-        var fields: JSONValue?
+        /// The request body as sent (intents): spliced into the line unchanged.
+        var body: [UInt8]?
         var status: Int?
         var error: String?
         var requestID: String?
@@ -74,29 +82,60 @@ final class AuditJournal: Sendable {
         var note: String?
     }
 
-    /// Appends one record and flushes it to disk.
-    func append(_ record: Record) throws(Failure) {
-        var object: [String: JSONValue] = [
-            "time": .string(RFC3339.format(Date())), "run_id": .string(facts.runID), "user": .string(facts.user),
+    /// Appends one record and flushes it to disk, on the journal's writer.
+    func append(_ record: Record) async throws(Failure) {
+        let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
+            writer.async {
+                do throws(Failure) {
+                    try self.write(record)
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+
+    /// The line of a record: a compact JSON object, keys sorted, `fields` the body's own bytes.
+    func line(for record: Record, time: Date = Date()) throws(Failure) -> [UInt8] {
+        var members: [String: JSONValue] = [
+            "time": .string(RFC3339.format(time)), "run_id": .string(facts.runID), "user": .string(facts.user),
             "host": .string(facts.host), "script": .string(facts.script), "script_sha256": .string(facts.scriptSHA256),
             "arguments": .object(facts.arguments.mapValues { .string($0) }), "event": .string(record.event.rawValue),
             "operation": .string(record.operation),
         ]
-        if let incident = record.incident { object["incident"] = .string(incident) }
-        if let fields = record.fields { object["fields"] = fields }
-        if let status = record.status { object["status"] = .integer(Int64(status)) }
-        if let error = record.error { object["error"] = .string(error) }
-        if let requestID = record.requestID { object["request_id"] = .string(requestID) }
-        if let duration = record.durationMilliseconds { object["duration_ms"] = .integer(Int64(duration)) }
-        if let note = record.note { object["note"] = .string(note) }
-        var line: [UInt8]
+        if let incident = record.incident { members["incident"] = .string(incident) }
+        if let status = record.status { members["status"] = .integer(Int64(status)) }
+        if let error = record.error { members["error"] = .string(error) }
+        if let requestID = record.requestID { members["request_id"] = .string(requestID) }
+        if let duration = record.durationMilliseconds { members["duration_ms"] = .integer(Int64(duration)) }
+        if let note = record.note { members["note"] = .string(note) }
+        var encoded: [(key: String, bytes: [UInt8])] = []
         do {
-            line = try LuaJSON.encode(.object(object))
+            for (key, value) in members { encoded.append((key, try JSONWriter.bytes(value))) }
         } catch {
             throw Failure(path: path, reason: "cannot encode a record: \(error)")
         }
-        line.append(UInt8(ascii: "\n"))
-        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if let body = record.body { encoded.append(("fields", body)) }
+        var line: [UInt8] = [UInt8(ascii: "{")]
+        for (index, member) in encoded.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            JSONWriter.write(string: member.key, into: &line)
+            line.append(UInt8(ascii: ":"))
+            line += member.bytes
+        }
+        line += [UInt8(ascii: "}"), UInt8(ascii: "\n")]
+        return line
+    }
+
+    private func write(_ record: Record) throws(Failure) {
+        let line = try line(for: record)
+        #if canImport(Glibc)
+        let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        #else
+        let written = line.withUnsafeBytes { Darwin.write(descriptor, $0.baseAddress, $0.count) }
+        #endif
         guard written == line.count else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "short write") }
         guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
     }
@@ -109,6 +148,6 @@ final class AuditJournal: Sendable {
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -13,12 +13,14 @@ public struct RunOptions: Sendable {
     public var tokenFile: String?
     /// `--sandbox`: an in-process sandbox with the demo tenant, and the run pointed at it.
     public var sandbox: Bool
-    /// `--output json`: a run report on standard output; `print` and logs go to standard error.
-    public var outputJSON: Bool
+    /// `--output`: with json, a run report on standard output; `print` and logs go to standard error.
+    public var output: OutputFormat
     /// `--now`: the frozen clock of `runbook.now()`, in Unix seconds.
     public var now: Int64?
-    /// `--log-level`: debug, info, warn or error.
-    public var logLevel: String
+    /// `--log-level`.
+    public var logLevel: LogLevel
+    /// `--allow-env` and `RUNBOOK_ALLOW_ENV`: the environment variables `os.getenv` answers for.
+    public var allowedEnvironment: [String] = []
     /// `--no-lock`: run without taking the script's lock.
     public var noLock = false
     /// `--lock-wait`: wait this long for the lock instead of exiting 75 at once.
@@ -31,6 +33,8 @@ public struct RunOptions: Sendable {
     public var planOutput: String?
     /// `--max-changes N`: plan first; send the plan only if it has at most N changes.
     public var maxChanges: Int?
+
+    var outputJSON: Bool { output == .json }
 
     /// Whether the script runs against a planner rather than sending changes.
     var plans: Bool { dryRun || planOutput != nil || maxChanges != nil }
@@ -49,9 +53,9 @@ public struct RunOptions: Sendable {
         baseURL: String? = nil,
         tokenFile: String? = nil,
         sandbox: Bool = false,
-        outputJSON: Bool = false,
+        output: OutputFormat = .text,
         now: Int64? = nil,
-        logLevel: String = "warn"
+        logLevel: LogLevel = .warn
     ) {
         self.scriptPath = scriptPath
         self.arguments = arguments
@@ -61,7 +65,7 @@ public struct RunOptions: Sendable {
         self.baseURL = baseURL
         self.tokenFile = tokenFile
         self.sandbox = sandbox
-        self.outputJSON = outputJSON
+        self.output = output
         self.now = now
         self.logLevel = logLevel
     }
@@ -72,15 +76,19 @@ public struct RunOptions: Sendable {
         return value.split(separator: ";").map(String.init).filter { !$0.isEmpty }
     }
 
-    public static let logLevels = ["debug", "info", "warn", "error"]
-
     /// Unix seconds of an RFC 3339 time, for `--now`.
     public static func unixSeconds(rfc3339 text: String) -> Int64? {
         RFC3339.parse(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
     }
 }
 
-/// Environment variables a script never sees through `os.getenv`.
+/// Environment variables a script never sees through `os.getenv`, even when allowed by name.
 public enum SecretEnvironment {
-    public static let names = ["DEVREV_TOKEN"]
+    public static let names: Set<String> = ["DEVREV_TOKEN"]
+
+    /// `RUNBOOK_ALLOW_ENV`: `,`-separated names, empty parts ignored.
+    public static func allowList(fromEnvironment value: String?) -> [String] {
+        guard let value else { return [] }
+        return value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
 }

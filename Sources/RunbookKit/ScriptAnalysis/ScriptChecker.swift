@@ -5,13 +5,13 @@ public enum ScriptChecker {
     /// Checks every script (it compiles, its declarations parse, it reads no global that nothing
     /// defines); reports each problem on standard error and each success on standard output.
     /// Returns 0 when all pass, 65 when any does not, 64 when one cannot be read.
-    public static func check(_ paths: [String], output: RunnerOutput = .process) -> ExitStatus {
-        LuaThread.runAndWait {
+    public static func check(_ paths: [String], output: RunnerOutput = .process) async -> ExitStatus {
+        await LuaThread.run {
             var status = ExitStatus.success
             for path in paths {
                 do throws(LuaScriptError) {
                     let source = try LuaRuntime.read(file: path)
-                    let runtime = try LuaRuntime(options: LuaRuntimeOptions(hiddenEnvironmentVariables: SecretEnvironment.names))
+                    let runtime = try LuaRuntime(options: LuaRuntimeOptions())
                     try runtime.check(source: source, chunkName: path)
                     do throws(ScriptDeclarations.Failure) {
                         _ = try ScriptDeclarations.parse(source, path: path)
@@ -33,26 +33,6 @@ public enum ScriptChecker {
                 }
             }
             return status
-        }
-    }
-}
-
-/// `runbook describe`: a script's declared description and parameters, without running it.
-public enum ScriptDescriber {
-    public static func describe(_ path: String, output: RunnerOutput = .process) -> ExitStatus {
-        let source: [UInt8]
-        do {
-            source = try LuaRuntime.read(file: path)
-        } catch {
-            output.standardError("runbook: \(error.message)\n")
-            return .usage
-        }
-        do {
-            output.write(try ScriptDeclarations.parse(source, path: path).render(path: path))
-            return .success
-        } catch {
-            output.standardError("runbook: \(error)\n")
-            return .dataError
         }
     }
 }

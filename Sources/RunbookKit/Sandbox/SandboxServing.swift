@@ -1,6 +1,5 @@
 import DevRevAPI
 import DevRevSandbox
-import Dispatch
 import Foundation
 
 /// What `runbook sandbox` was asked to serve.
@@ -20,6 +19,7 @@ public enum SandboxServing {
     /// Starts the sandbox and prints its base URL as the first line of standard output (then
     /// `DEVREV_TOKEN=...` when it generated the token). Returns when a signal stops it.
     public static func serve(_ options: SandboxServeOptions, output: RunnerOutput = .process) async -> ExitStatus {
+        SignalWatcher.install(stopAfterGrace: false)
         let configuration: SandboxConfiguration
         let generated: Bool
         do {
@@ -43,7 +43,7 @@ public enum SandboxServing {
         let storage = configuration.databasePath.map { "database \($0)" } ?? "in memory"
         output.standardError("runbook sandbox: serving \(tenant) (\(storage)) on \(sandbox.baseURL); stop with Ctrl-C\n")
 
-        await waitForSignal()
+        _ = await SignalWatcher.nextSignal()
         await sandbox.stop()
         output.standardError("runbook sandbox: stopped\n")
         return .success
@@ -75,40 +75,4 @@ public enum SandboxServing {
             generated
         )
     }
-
-    /// Suspends until SIGINT or SIGTERM.
-    private static func waitForSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = ResumeOnce(continuation)
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { resumed.resume() }
-                source.resume()
-                SignalSources.keep(source)
-            }
-        }
-    }
-}
-
-/// Resumes a continuation at most once, whichever signal comes first.
-private final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func resume() {
-        lock.withLock {
-            continuation?.resume()
-            continuation = nil
-        }
-    }
-}
-
-/// Signal sources live as long as the process.
-private enum SignalSources {
-    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
-    static let lock = NSLock()
-    static func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
 }

@@ -16,7 +16,7 @@ public enum Doctor {
     }
 
     /// Runs every check, prints one line each, and returns the first failure's exit status.
-    public static func run(_ options: RunOptions, output: RunnerOutput = .process, now: Date = Date()) -> ExitStatus {
+    public static func run(_ options: RunOptions, output: RunnerOutput = .process, now: Date = Date()) async -> ExitStatus {
         var checks: [Check] = []
         var status = ExitStatus.success
         func record(_ check: Check, failing: ExitStatus? = nil) {
@@ -25,20 +25,19 @@ public enum Doctor {
             if check.level == .fail, let failing, status == .success { status = failing }
         }
 
-        let setup: RunSetup?
-        do {
-            setup = try RunSetup.resolve(options)
+        var settings: DevRevConnection.Settings?
+        do throws(RunSession.Failure) {
+            settings = try await RunSession.connect(options).0
         } catch {
-            setup = nil
-            record(Check(level: .fail, name: "configuration", detail: "\(error)"), failing: .configuration)
+            record(Check(level: .fail, name: "configuration", detail: error.description), failing: error.status)
         }
 
-        if let setup {
-            if let token = setup.connection.token {
+        if let settings {
+            if let token = settings.token {
                 var tokenLine = tokenCheck(token, now: now)
                 tokenLine.detail = "from \(options.tokenFile.map { "--token-file \($0)" } ?? "DEVREV_TOKEN"); " + tokenLine.detail
                 record(tokenLine, failing: .configuration)
-                let (apiLine, failing) = reachability(setup.connection)
+                let (apiLine, failing) = await reachability(settings)
                 record(apiLine, failing: failing)
             } else {
                 record(Check(level: .fail, name: "token", detail: "no DevRev token: set DEVREV_TOKEN or pass --token-file"), failing: .configuration)
@@ -84,17 +83,21 @@ public enum Doctor {
     }
 
     /// One cheap read; on failure, the exit status its error class has.
-    private static func reachability(_ settings: DevRevConnection.Settings) -> (Check, ExitStatus) {
-        let connection = DevRevConnection(settings: settings, deadline: ContinuousClock.now + .seconds(20), journal: nil)
-        defer { connection.shutdown() }
-        let clock = ContinuousClock()
-        let start = clock.now
+    private static func reachability(_ settings: DevRevConnection.Settings) async -> (Check, ExitStatus) {
+        let client: DevRevClient
         do throws(ScriptFailure) {
-            _ = try connection.send(.listIncidents, body: .object(["limit": .integer(1)]), incident: nil)
-            let elapsed = clock.now - start
-            let milliseconds = elapsed.wholeMilliseconds
-            return (Check(level: .ok, name: "api", detail: "\(settings.baseURL) answers incidents.list in \(milliseconds) ms"), .success)
+            client = try settings.makeClient()
         } catch {
+            return (Check(level: .fail, name: "api", detail: "\(settings.baseURL): \(error)"), error.exitStatus)
+        }
+        let exchange = JournaledExchange(client: client, journal: nil, deadline: ContinuousClock.now + .seconds(20))
+        let outcome = await exchange.run(.listIncidents, bytes: Array(#"{"limit":1}"#.utf8), incident: nil)
+        try? await client.shutdown()
+        switch outcome.result {
+        case .success:
+            let detail = "\(settings.baseURL) answers incidents.list in \(outcome.record.durationMilliseconds) ms"
+            return (Check(level: .ok, name: "api", detail: detail), .success)
+        case .failure(let error):
             let status = error.exitStatus == .scriptError ? ExitStatus.unavailable : error.exitStatus
             return (Check(level: .fail, name: "api", detail: "\(settings.baseURL): \(error)"), status)
         }

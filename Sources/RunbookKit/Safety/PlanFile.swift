@@ -18,9 +18,7 @@ struct PlanFile: Codable, Sendable {
     }
 
     func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try Data(JSONWriter.encode(self, pretty: true)).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     static func read(_ path: String) throws -> PlanFile {

@@ -1,33 +1,6 @@
 import DevRevAPI
-import DevRevSandbox
 import Foundation
-import Logging
 import LuaRuntime
-
-/// Where a run's text goes: `print` output, and messages for the operator.
-public struct RunnerOutput: Sendable {
-    public var standardOutput: @Sendable (UnsafeRawBufferPointer) -> Void
-    public var standardError: @Sendable (String) -> Void
-
-    public init(
-        standardOutput: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
-        standardError: @escaping @Sendable (String) -> Void
-    ) {
-        self.standardOutput = standardOutput
-        self.standardError = standardError
-    }
-
-    /// The process's standard output and standard error, unbuffered.
-    public static let process = RunnerOutput(
-        standardOutput: { bytes in FileDescriptorWriter.write(bytes, to: STDOUT_FILENO) },
-        standardError: { text in FileDescriptorWriter.write(text, to: STDERR_FILENO) }
-    )
-
-    func write(_ text: String) {
-        var text = text
-        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0)) }
-    }
-}
 
 /// Runs one script for `runbook run`, and maps how it ended to an exit status.
 public enum ScriptRunner {
@@ -35,7 +8,10 @@ public enum ScriptRunner {
     /// stops Lua code at the deadline; this catches work that never returns to Lua.
     public static let watchdogGrace: Duration = .seconds(1)
 
-    public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) -> ExitStatus {
+    /// A longer `--timeout` counts as this (a century): the deadline never overflows the clock.
+    static let longestTimeout: Duration = .seconds(100 * 365 * 86_400)
+
+    public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
         let runID = Self.makeRunID()
         var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable)
         let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
@@ -46,31 +22,22 @@ public enum ScriptRunner {
             return status
         }
 
-        let setup: RunSetup
-        do {
-            setup = try RunSetup.resolve(options)
+        let session: RunSession
+        do throws(RunSession.Failure) {
+            session = try await RunSession.open(options, lockScript: options.scriptPath)
         } catch {
             output.standardError("runbook: \(error)\n")
-            return finish(.configuration, "\(error)")
+            return finish(error.status, error.description)
         }
-        defer { setup.stop() }
-
-        let lock: RunLock?
-        do throws(RunLock.Failure) {
-            lock = options.noLock ? nil : try RunLock.acquire(script: options.scriptPath, wait: options.lockWait)
-        } catch {
-            output.standardError("runbook: \(error)\n")
-            return finish(.temporaryFailure, "\(error)")
-        }
-        defer { _ = lock }
 
         if watchdog, let timeout = options.timeout {
-            Watchdog.arm(after: timeout + watchdogGrace) {
+            Watchdog.exit(after: timeout + watchdogGrace, status: .timeout) {
                 "runbook: the script ran past --timeout \(DurationArgument.format(timeout)) and did not return to Lua; stopped\n"
             }
         }
-        let deadline = options.timeout.map { ContinuousClock.now + $0 }
-        let result = LuaThread.runAndWait { runOnThisThread(options, setup: setup, runID: runID, deadline: deadline, output: output) }
+        let deadline = options.timeout.map { ContinuousClock.now + min($0, Self.longestTimeout) }
+        let result = await LuaThread.run { runOnThisThread(options, session: session, runID: runID, deadline: deadline, output: output) }
+        await session.close()
         report.calls = result.calls
         report.scriptSHA256 = result.digest
         report.plan = result.plan
@@ -90,7 +57,7 @@ public enum ScriptRunner {
     }
 
     static func runOnThisThread(
-        _ options: RunOptions, setup: RunSetup, runID: String, deadline: ContinuousClock.Instant?, output: RunnerOutput
+        _ options: RunOptions, session: RunSession, runID: String, deadline: ContinuousClock.Instant?, output: RunnerOutput
     ) -> RunResult {
         let source: [UInt8]
         do {
@@ -111,17 +78,16 @@ public enum ScriptRunner {
             return RunResult(status: error.inDeclaration ? .dataError : .usage, message: error.description, digest: digest)
         }
         let journal: AuditJournal
-        do throws(AuditJournal.Failure) {
-            journal = try AuditJournal(
-                path: options.auditLog ?? AuditJournal.defaultPath(),
-                facts: .init(runID: runID, user: AuditJournal.currentUser(), host: AuditJournal.hostName(), script: options.scriptPath,
-                             scriptSHA256: digest, arguments: options.argumentTable))
+        do throws(RunSession.Failure) {
+            journal = try session.openJournal(options, facts: .init(
+                runID: runID, user: AuditJournal.currentUser(), host: AuditJournal.hostName(), script: options.scriptPath,
+                scriptSHA256: digest, arguments: options.argumentTable))
         } catch {
             output.standardError("runbook: \(error)\n")
-            return RunResult(status: .configuration, message: error.description, digest: digest)
+            return RunResult(status: error.status, message: error.description, digest: digest)
         }
         let planner = options.plans ? Planner() : nil
-        let connection = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal, planner: planner)
+        let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
         defer { connection.shutdown() }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
@@ -131,7 +97,7 @@ public enum ScriptRunner {
                 args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
             runtime.register(LogModule.make(
-                threshold: LogModule.Level(name: options.logLevel) ?? .warn, json: options.outputJSON, write: output.standardError))
+                threshold: options.logLevel, json: options.outputJSON, write: output.standardError))
             let scope = MutationScope(declared: declarations.changes)
             for module in IncidentModule.make(connection: connection, scope: scope, runID: runID) { runtime.register(module) }
             runtime.register(DevRevModule.make(connection: connection, scope: scope))
@@ -180,7 +146,7 @@ public enum ScriptRunner {
                 result.message = message
                 return result
             }
-            let live = DevRevConnection(settings: setup.connection, deadline: deadline, journal: journal)
+            let live = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal)
             defer { live.shutdown() }
             do {
                 let applied = try PlanApplier.apply(planner.changes, connection: live, say: say)
@@ -204,7 +170,7 @@ public enum ScriptRunner {
             timeout: options.timeout,
             memoryLimit: options.memoryLimit,
             searchPaths: options.searchPaths,
-            hiddenEnvironmentVariables: SecretEnvironment.names,
+            allowedEnvironmentVariables: options.allowedEnvironment.filter { !SecretEnvironment.names.contains($0) },
             timeoutMessage: options.timeout.map { "timeout: the script ran past --timeout \(DurationArgument.format($0))" },
             memoryLimitMessage: "memory limit: the script used more than --memory-limit \(ByteSizeArgument.format(options.memoryLimit))"
         )
@@ -237,101 +203,5 @@ public enum ScriptRunner {
             .replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
         let suffix = (0..<6).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
         return "\(stamp)-\(suffix)"
-    }
-}
-
-/// What a run connects to, resolved before the script starts: base URL, token, in-process sandbox.
-struct RunSetup: Sendable {
-    var connection: DevRevConnection.Settings
-    var sandbox: Sandbox?
-
-    static func resolve(_ options: RunOptions) throws -> RunSetup {
-        let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "runbook.devrev")
-        logger.logLevel = options.logLevel == "debug" ? .debug : .warning
-        if options.sandbox {
-            let token = SandboxConfiguration.generateToken()
-            let started = BlockingBridge.wait { () async -> Result<Sandbox, SandboxSetupError> in
-                do throws(SandboxSetupError) {
-                    return .success(try await Sandbox.start(SandboxConfiguration(token: token)))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            let sandbox = try started.get()
-            return RunSetup(
-                connection: .init(baseURL: try BaseURL(sandbox.baseURL), token: try DevRevToken(token), logger: logger),
-                sandbox: sandbox)
-        }
-        let baseURL = try BaseURL(options.baseURL ?? environment["DEVREV_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? DevRevConfiguration.defaultBaseURL)
-        var token: DevRevToken?
-        if let path = options.tokenFile {
-            token = try DevRevToken.fromFile(path)
-        } else if let value = environment["DEVREV_TOKEN"] {
-            token = try DevRevToken(value)
-        }
-        return RunSetup(connection: .init(baseURL: baseURL, token: token, logger: logger), sandbox: nil)
-    }
-
-    func stop() {
-        guard let sandbox else { return }
-        BlockingBridge.wait { await sandbox.stop() }
-    }
-}
-
-/// The `--output json` report of a run.
-struct RunReport: Encodable {
-    var runID: String
-    var scriptPath: String
-    var scriptSHA256: String?
-    var arguments: [String: String]
-    var calls: [DevRevConnection.CallRecord] = []
-    var plan: [String]?
-    var rateLimitWait: Duration = .zero
-    var outcome = "success"
-    var error: String?
-    var exitCode: Int32 = 0
-
-    init(runID: String, scriptPath: String, arguments: [String: String]) {
-        self.runID = runID
-        self.scriptPath = scriptPath
-        self.arguments = arguments
-    }
-
-    mutating func finish(status: ExitStatus, error: String?) {
-        outcome = status == .success ? "success" : "error"
-        self.error = error
-        exitCode = status.rawValue
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case runID = "run_id", script, arguments, calls, plan, outcome, error
-        case exitCode = "exit_code"
-        case rateLimitWaitMilliseconds = "rate_limit_wait_ms"
-    }
-
-    enum ScriptKeys: String, CodingKey {
-        case path, sha256
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(runID, forKey: .runID)
-        var script = container.nestedContainer(keyedBy: ScriptKeys.self, forKey: .script)
-        try script.encode(scriptPath, forKey: .path)
-        try script.encodeIfPresent(scriptSHA256, forKey: .sha256)
-        try container.encode(arguments, forKey: .arguments)
-        try container.encode(calls, forKey: .calls)
-        try container.encodeIfPresent(plan, forKey: .plan)
-        try container.encode(rateLimitWait.wholeMilliseconds, forKey: .rateLimitWaitMilliseconds)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encodeIfPresent(error, forKey: .error)
-        try container.encode(exitCode, forKey: .exitCode)
-    }
-
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return ((try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}") + "\n"
     }
 }

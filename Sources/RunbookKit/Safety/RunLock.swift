@@ -8,11 +8,13 @@ import Darwin
 
 /// An exclusive `flock` per script, so two runs of one script never overlap. The kernel releases
 /// it when the process dies, however it dies.
-final class RunLock {
+final class RunLock: Sendable {
     enum Failure: Error, CustomStringConvertible {
         case held(path: String, holder: String?)
         case timedOut(path: String, holder: String?, waited: Duration)
         case unusable(path: String, reason: String)
+        /// SIGINT or SIGTERM arrived while waiting.
+        case stopped(path: String, by: ExitStatus)
 
         var description: String {
             switch self {
@@ -22,6 +24,8 @@ final class RunLock {
                 "the lock \(path) was still held after \(waited)\(holder.map { " (process \($0))" } ?? ""); not running"
             case .unusable(let path, let reason):
                 "cannot use the lock file \(path): \(reason)"
+            case .stopped(let path, let status):
+                "stopped by \(status == .terminated ? "SIGTERM" : "SIGINT") while waiting for the lock \(path); not running"
             }
         }
     }
@@ -56,8 +60,9 @@ final class RunLock {
         return "\(directory)/\(base)-\(digest).lock"
     }
 
-    /// Takes the lock, waiting up to `wait` (nil: not at all). The file records the holder's pid.
-    static func acquire(script: String, wait: Duration?, directory: String = RunLock.directory()) throws(Failure) -> RunLock {
+    /// Takes the lock, waiting up to `wait` (nil: not at all), in steps of a task's sleep so no
+    /// thread is held while it waits; a signal ends the wait. The file records the holder's pid.
+    static func acquire(script: String, wait: Duration?, directory: String = RunLock.directory()) async throws(Failure) -> RunLock {
         let lockPath = path(forScript: script, directory: directory)
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
             throw .unusable(path: lockPath, reason: String(cString: strerror(errno)))
@@ -86,7 +91,11 @@ final class RunLock {
                 close(descriptor)
                 throw .timedOut(path: lockPath, holder: holder, waited: wait)
             }
-            usleep(100_000)
+            if let status = SignalWatcher.received {
+                close(descriptor)
+                throw .stopped(path: lockPath, by: status)
+            }
+            try? await Task.sleep(for: .milliseconds(100))
         }
         let pid = "\(getpid())\n"
         ftruncate(descriptor, 0)

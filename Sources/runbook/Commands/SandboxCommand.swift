@@ -30,7 +30,7 @@ struct SandboxCommand: AsyncParsableCommand {
     var rateLimit: Int = 100_000
 
     @Option(name: .customLong("rate-window"), help: ArgumentHelp("Length of the rate-limit window.", valueName: "DURATION"))
-    var rateWindow: String = "5m"
+    var rateWindow = DurationValue(.seconds(300))
 
     @Option(name: .customLong("fault-rate"), help: ArgumentHelp("Share of requests (0 to 1) that get a fault.", valueName: "R"))
     var faultRate: Double = 0
@@ -45,7 +45,7 @@ struct SandboxCommand: AsyncParsableCommand {
     var faultLimit: Int?
 
     @Option(help: ArgumentHelp("Latency added to every answer, e.g. 20ms.", valueName: "DURATION"))
-    var latency: String = "0ms"
+    var latency = DurationOrZeroValue(.zero)
 
     @Option(name: .customLong("fault-seed"), help: ArgumentHelp("Seed of the fault sequence, for reproducible runs.", valueName: "N"))
     var faultSeed: UInt64 = 1
@@ -55,6 +55,16 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be between 0 and 1") }
         guard rateLimit >= 1 else { throw ValidationError("--rate-limit must be at least 1") }
         guard (faultLimit ?? 0) >= 0 else { throw ValidationError("--fault-limit must be at least 0") }
+        _ = try faultKinds()
+    }
+
+    private func faultKinds() throws -> [SandboxConfiguration.Faults.Kind] {
+        try faults.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { name in
+            guard let kind = SandboxConfiguration.Faults.Kind(rawValue: name) else {
+                throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, lost, malformed")
+            }
+            return kind
+        }
     }
 
     func run() async throws {
@@ -63,27 +73,12 @@ struct SandboxCommand: AsyncParsableCommand {
         options.databasePath = database
         options.seedPath = seed
         options.token = token
-        do {
-            let window = try DurationArgument.parse(rateWindow)
-            let delay = latency == "0" || latency == "0ms" || latency == "0s" ? Duration.zero : try DurationArgument.parse(latency)
-            var kinds: [SandboxConfiguration.Faults.Kind] = []
-            for name in faults.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard let kind = SandboxConfiguration.Faults.Kind(rawValue: name) else {
-                    throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, lost, malformed")
-                }
-                kinds.append(kind)
-            }
-            options.rateLimit = SandboxConfiguration.RateLimit(quota: rateLimit, window: window)
-            let operations = faultOperations.map { list in
-                Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-            }
-            options.faults = SandboxConfiguration.Faults(
-                rate: faultRate, kinds: kinds, latency: delay, seed: faultSeed, operations: operations, limit: faultLimit)
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw ValidationError(String(describing: error))
+        options.rateLimit = SandboxConfiguration.RateLimit(quota: rateLimit, window: rateWindow.duration)
+        let operations = faultOperations.map { list in
+            Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
+        options.faults = SandboxConfiguration.Faults(
+            rate: faultRate, kinds: try faultKinds(), latency: latency.duration, seed: faultSeed, operations: operations, limit: faultLimit)
         let status = await SandboxServing.serve(options)
         if status != .success { throw ExitCode(status.rawValue) }
     }

@@ -6,7 +6,7 @@ import LuaRuntime
 /// skipping (and reporting) every incident modified since it was planned.
 public enum PlanApplying {
     /// `options.scriptPath` is the plan file; connection, lock and journal options apply as for `run`.
-    public static func apply(_ options: RunOptions, output: RunnerOutput = .process) -> ExitStatus {
+    public static func apply(_ options: RunOptions, output: RunnerOutput = .process) async -> ExitStatus {
         let plan: PlanFile
         do {
             plan = try PlanFile.read(options.scriptPath)
@@ -17,33 +17,25 @@ public enum PlanApplying {
             output.standardError("runbook: cannot read the plan \(options.scriptPath): \(error.localizedDescription)\n")
             return .usage
         }
-        let setup: RunSetup
-        do {
-            setup = try RunSetup.resolve(options)
+        let session: RunSession
+        do throws(RunSession.Failure) {
+            session = try await RunSession.open(options, lockScript: plan.script)
         } catch {
             output.standardError("runbook: \(error)\n")
-            return .configuration
+            return error.status
         }
-        let lock: RunLock?
-        do throws(RunLock.Failure) {
-            lock = options.noLock ? nil : try RunLock.acquire(script: plan.script, wait: options.lockWait)
-        } catch {
-            output.standardError("runbook: \(error)\n")
-            return .temporaryFailure
-        }
-        defer { _ = lock }
-        let journal: AuditJournal
-        do throws(AuditJournal.Failure) {
-            journal = try AuditJournal(
-                path: options.auditLog ?? AuditJournal.defaultPath(),
-                facts: .init(runID: ScriptRunner.makeRunID(), user: AuditJournal.currentUser(), host: AuditJournal.hostName(),
-                             script: plan.script, scriptSHA256: plan.scriptSHA256, arguments: plan.arguments))
-        } catch {
-            output.standardError("runbook: \(error)\n")
-            return .configuration
-        }
-        return LuaThread.runAndWait { () -> ExitStatus in
-            let connection = DevRevConnection(settings: setup.connection, deadline: nil, journal: journal)
+        // The connection blocks its thread on each call: a VM thread, as for a script.
+        let status = await LuaThread.run { () -> ExitStatus in
+            let journal: AuditJournal
+            do throws(RunSession.Failure) {
+                journal = try session.openJournal(options, facts: .init(
+                    runID: ScriptRunner.makeRunID(), user: AuditJournal.currentUser(), host: AuditJournal.hostName(),
+                    script: plan.script, scriptSHA256: plan.scriptSHA256, arguments: plan.arguments))
+            } catch {
+                output.standardError("runbook: \(error)\n")
+                return error.status
+            }
+            let connection = DevRevConnection(settings: session.connection, deadline: nil, journal: journal)
             defer { connection.shutdown() }
             do throws(ScriptFailure) {
                 let outcome = try PlanApplier.apply(plan.changes, connection: connection) { output.write($0 + "\n") }
@@ -54,5 +46,7 @@ public enum PlanApplying {
                 return error.exitStatus
             }
         }
+        await session.close()
+        return status
     }
 }

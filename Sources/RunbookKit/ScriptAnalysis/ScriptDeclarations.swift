@@ -73,7 +73,7 @@ struct ScriptDeclarations: Sendable {
                 for field in fields where !MutationScope.isDeclarable(field) {
                     var message = "\(path):\(number): '\(field)' is not an incident field an update can change, "
                         + "create, delete, comment, devrev.call or an operation that changes data"
-                    if let suggestion = RequestConverter.nearest(field, among: Array(MutationScope.incidentNames)) { message += "; did you mean '\(suggestion)'?" }
+                    message += didYouMean(field, among: Array(MutationScope.incidentNames))
                     throw Failure(description: message, inDeclaration: true)
                 }
                 declarations.changes = (declarations.changes ?? []).union(fields)
@@ -143,7 +143,7 @@ struct ScriptDeclarations: Sendable {
             guard let parameter = parameters.first(where: { $0.name == argument.key }) else {
                 var message = "unknown parameter '\(argument.key)'"
                 let names = parameters.map(\.name)
-                if let suggestion = RequestConverter.nearest(argument.key, among: names) { message += "; did you mean '\(suggestion)'?" }
+                message += didYouMean(argument.key, among: names)
                 throw Failure(description: message + " (the script declares: \(names.joined(separator: ", ")))")
             }
             values[argument.key] = try parameter.convert(argument.value)

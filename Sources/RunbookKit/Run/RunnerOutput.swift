@@ -1,21 +1,31 @@
-import Dispatch
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Ends the process with exit status 124 when a run outlives its deadline in code the VM's hook
-/// cannot interrupt (a long C library call, a blocked host function).
-enum Watchdog {
-    static func arm(after delay: Duration, message: @escaping @Sendable () -> String) {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
-            FileDescriptorWriter.write(message(), to: STDERR_FILENO)
-            _exit(ExitStatus.timeout.rawValue)
-        }
+/// Where a command's text goes: `print` output, and messages for the operator.
+public struct RunnerOutput: Sendable {
+    public var standardOutput: @Sendable (UnsafeRawBufferPointer) -> Void
+    public var standardError: @Sendable (String) -> Void
+
+    public init(
+        standardOutput: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
+        standardError: @escaping @Sendable (String) -> Void
+    ) {
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
+
+    /// The process's standard output and standard error, unbuffered.
+    public static let process = RunnerOutput(
+        standardOutput: { bytes in FileDescriptorWriter.write(bytes, to: STDOUT_FILENO) },
+        standardError: { text in FileDescriptorWriter.write(text, to: STDERR_FILENO) }
+    )
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0)) }
     }
 }
 

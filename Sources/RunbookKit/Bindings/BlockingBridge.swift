@@ -1,0 +1,21 @@
+import Dispatch
+import Synchronization
+
+/// Runs async work from the VM's own thread (started by `LuaThread`, never a cooperative-pool
+/// thread) and blocks that thread until the work's result is there: a Lua binding is a
+/// synchronous C call, the DevRev client is async. Calling it from a pool thread would take that
+/// thread away from the work it waits for; every command runs its script and bindings on a VM thread.
+enum BlockingBridge {
+    static func wait<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) -> Result {
+        let box = Mutex<Result?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let value = await work()
+            box.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        guard let value = box.withLock({ $0 }) else { fatalError("the async work ended without a result") }
+        return value
+    }
+}
