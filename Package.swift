@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DevRevSandboxTests",
-            dependencies: ["DevRevSandbox", "DevRevAPI"]
+            dependencies: ["DevRevSandbox", "DevRevAPI", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -1,26 +1,21 @@
 import Foundation
 
-/// RFC 3339 date-times as DevRev writes them (`2023-01-01T12:00:00.000Z`), with or without
-/// fractional seconds, in UTC or with an offset.
+/// RFC 3339 date-times (`2023-01-01T12:00:00.000Z`), with or without fractional seconds, in UTC
+/// or with an offset: read strictly, by hand, and written in DevRev's own form.
 public enum RFC3339 {
+    /// RFC 3339's `date-time` exactly (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, years 0001 to
+    /// 9999, real calendar days, hours to 23, offsets to ±23:59), nil for anything else: no
+    /// lenient fallback, so what passes here is what DevRev accepts.
     public static func parse(_ text: String) -> Date? {
-        if let date = parseStrict(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-
-    /// RFC 3339's `date-time` exactly (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`), read by hand:
-    /// the binding checks every date a script sends, and Foundation's parsers cost several
-    /// thousand instructions each. Nil for anything else, including impossible dates.
-    static func parseStrict(_ text: String) -> Date? {
         var text = text
         text.makeContiguousUTF8()
         return text.utf8.withContiguousStorageIfAvailable { parse($0) } ?? nil
+    }
+
+    /// The same instant in DevRev's form, in UTC with milliseconds (`2026-11-26T12:00:00.000Z`),
+    /// for a valid date-time; nil otherwise. What the binding sends for a date a script gives as text.
+    public static func normalize(_ text: String) -> String? {
+        parse(text).map(format)
     }
 
     private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
@@ -38,7 +33,7 @@ public enum RFC3339 {
             b[10] == 0x54 || b[10] == 0x74, let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2), b[16] == 0x3A,
             let second = digits(17, 2)
         else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 59 else {
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 59 else {
             return nil
         }
         var index = 19
@@ -91,13 +86,50 @@ public enum RFC3339 {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    /// With milliseconds: `2026-11-26T12:00:00.000Z`.
+    /// With milliseconds: `2026-11-26T12:00:00.000Z`. Proleptic Gregorian, like the parser.
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard milliseconds.magnitude < 1e17 else { return format(unixSeconds: milliseconds < 0 ? -253_402_300_800 : 253_402_300_799) }
+        let total = Int64(milliseconds)
+        let (seconds, fraction) = (total.floorDivided(by: 1000), total.floorModulo(1000))
+        return civil(seconds) + "." + pad(Int(fraction), 3) + "Z"
     }
 
     /// Whole seconds: `2026-11-26T12:00:00Z`.
     public static func format(unixSeconds seconds: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle())
+        civil(seconds) + "Z"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of Unix seconds (Howard Hinnant's civil_from_days).
+    private static func civil(_ seconds: Int64) -> String {
+        let days = seconds.floorDivided(by: 86_400)
+        let second = Int(seconds.floorModulo(86_400))
+        let z = days + 719_468
+        let era = z.floorDivided(by: 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T"
+            + "\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value.magnitude)
+        return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+
+    fileprivate func floorModulo(_ divisor: Int64) -> Int64 {
+        self - floorDivided(by: divisor) * divisor
     }
 }

@@ -113,7 +113,7 @@ private final class SandboxHTTPHandler: ChannelInboundHandler {
             let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
             let handler = NIOLoopBound(self, eventLoop: eventLoop)
             let statistics = self.statistics
-            statistics.began(head.uri)
+            statistics.began(head.uri, body: body)
             NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { () -> SandboxRouter.Answer in
                 if tooLarge {
                     return .reply(status: 400, headers: [("Content-Type", "application/json")],

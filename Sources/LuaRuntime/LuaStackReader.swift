@@ -1,7 +1,7 @@
 import CLua
 import CLuaBridge
 
-/// Reads Lua values from the stack into `LuaValue`s with the conversion rules of DESIGN.md.
+/// Reads Lua values from the stack into `LuaValue`s with the conversion rules of docs/lua-runtime.md.
 ///
 /// Uses only API functions that cannot raise: `lua_type`, `lua_toboolean`, `lua_tointegerx`,
 /// `lua_tonumberx`, `lua_tolstring` on values that already are strings, `lua_next` with keys it

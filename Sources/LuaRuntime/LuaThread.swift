@@ -10,6 +10,10 @@ import Darwin
 /// call completes). Doing that on a cooperative-pool thread starves the pool; on a 2-core
 /// machine it deadlocks. Give each run a dedicated thread with a generous stack instead.
 public enum LuaThread {
+    /// Whether the calling thread is one `LuaThread` started: code that blocks its thread on
+    /// async work checks this.
+    public static var isCurrent: Bool { pthread_getspecific(vmThreadKey) != nil }
+
     /// Stack size for VM threads: Lua's C-call depth limit (200) times large Swift frames fits easily.
     public static let defaultStackSize = 16 * 1024 * 1024
 
@@ -32,6 +36,7 @@ public enum LuaThread {
         let status = pthread_create(&thread, &attributes, { context in
             guard let context else { return nil }
             let body = Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue()
+            pthread_setspecific(vmThreadKey, UnsafeRawPointer(bitPattern: 1))
             body.run()
             return nil
         }, context)
@@ -39,6 +44,13 @@ public enum LuaThread {
         pthread_detach(thread)
     }
 }
+
+/// Marks the threads `LuaThread` started.
+private let vmThreadKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
 
 private final class ThreadBody: Sendable {
     let run: @Sendable () -> Void

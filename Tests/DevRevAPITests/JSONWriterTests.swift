@@ -49,7 +49,7 @@ struct RFC3339Tests {
         "1969-12-31T23:59:59-08:00", "2000-01-01T00:00:00.5Z", "2100-12-31T10:11:12Z",
     ])
     func theHandParserAgreesWithFoundation(_ text: String) throws {
-        let strict = try #require(RFC3339.parseStrict(text))
+        let strict = try #require(RFC3339.parse(text))
         let style = text.contains(".") ? Date.ISO8601FormatStyle(includingFractionalSeconds: true) : Date.ISO8601FormatStyle()
         let foundation = try style.parse(text.uppercased())
         #expect(abs(strict.timeIntervalSince(foundation)) < 0.001, "\(text)")
@@ -58,8 +58,28 @@ struct RFC3339Tests {
     @Test(arguments: [
         "2026-11-26", "2026-11-26T12:00:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-26T24:00:00Z",
         "2026-11-26T12:60:00Z", "2026-11-26T12:00:00.Z", "2026-11-26T12:00:00+0530", "tomorrow", "2026-11-26T12:00:00Zjunk",
+        // Foundation's lenient parsers took these; DevRev does not.
+        "2026-02-30T00:00:00Z", "2026-11-26T12:00:00+25:00", "2026-11-26 12:00:00Z", "0000-01-01T00:00:00Z",
+        "2026-11-26T12:00:00Z\u{0}junk", "20261126T120000Z", "+2026-11-26T12:00:00Z",
     ])
     func theHandParserRefusesWhatIsNotADateTime(_ text: String) {
-        #expect(RFC3339.parseStrict(text) == nil)
+        #expect(RFC3339.parse(text) == nil)
+        #expect(RFC3339.normalize(text) == nil)
+    }
+
+    @Test func normalizedDatesAreUTCWithMilliseconds() {
+        #expect(RFC3339.normalize("2026-11-26t14:30:00+02:30") == "2026-11-26T12:00:00.000Z")
+        #expect(RFC3339.normalize("2026-11-26T12:00:00.25Z") == "2026-11-26T12:00:00.250Z")
+        #expect(RFC3339.normalize("0001-01-01T00:00:00Z") == "0001-01-01T00:00:00.000Z", "proleptic Gregorian, not Julian")
+        #expect(RFC3339.normalize("1582-10-10T00:00:00Z") == "1582-10-10T00:00:00.000Z")
+        #expect(RFC3339.normalize("9999-12-31T23:59:59.999Z") == "9999-12-31T23:59:59.999Z")
+    }
+
+    @Test func formattingAgreesWithFoundationInTheGregorianEra() {
+        for seconds: Int64 in [0, -1, 86_399, 951_782_400, 1_795_694_400, 4_102_444_799, -2_208_988_800] {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds) + 0.25)
+            #expect(RFC3339.format(date) == date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            #expect(RFC3339.format(unixSeconds: seconds) == Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle()))
+        }
     }
 }

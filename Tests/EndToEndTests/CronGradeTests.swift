@@ -60,6 +60,9 @@ struct CronGradeTests {
         }
     }
 
+    /// `latency`: how long the sandbox holds each answer. The signal and kill tests need the first
+    /// update still in flight when the test, polling the journal on a loaded machine, notices its
+    /// intent; 8 s leaves room for that and stays under the 10 s grace after a signal.
     private func withSandbox(latency: Duration = .zero, _ body: (Sandbox, DevRevClient) async throws -> Void) async throws {
         try await withTestSandbox(SandboxConfiguration(token: Self.token, faults: .init(latency: latency)), body)
     }
@@ -121,6 +124,49 @@ struct CronGradeTests {
         }
     }
 
+    @Test func theJournalHoldsTheBytesDevRevReceived() async throws {
+        try await withSandbox { sandbox, _ in
+            let workspace = try Workspace()
+            let script = try workspace.script("""
+                incident.update{ id = 'INC-3', title = 'Caf\u{e9} \\"queue\\" / backlog', mitigated_date = '2026-11-26t14:00:00+02:00' }
+                incident.update_many({ {id = 'INC-1', severity = 1}, {id = 'INC-2', severity = 1}, {id = 'INC-4', severity = 1} }, {concurrency = 3})
+                """)
+            let result = try await RunbookBinary.run(["run", script, "--base-url", sandbox.baseURL], environment: workspace.environment)
+            #expect(result.status == 0, "\(result.standardError)")
+            let received = Set(sandbox.statistics.snapshot.arrivals.filter { $0.operation == "incidents.update" }.compactMap(\.body))
+            #expect(received.count == 4)
+            let lines = try String(contentsOfFile: workspace.journal, encoding: .utf8).split(separator: "\n")
+            let intents = lines.filter { $0.contains(#""event":"intent""#) }
+            #expect(intents.count == 4)
+            for line in intents {
+                // Keys are sorted: "fields" is followed by "host".
+                let start = try #require(line.range(of: #""fields":"#)).upperBound
+                let end = try #require(line.range(of: #","host":""#, range: start..<line.endIndex)).lowerBound
+                let journaled = Array(line[start..<end].utf8)
+                #expect(received.contains(journaled), "journaled \(String(decoding: journaled, as: UTF8.self)) was not received as such")
+            }
+            #expect(intents.contains { $0.contains(#""mitigated_date":"2026-11-26T12:00:00.000Z""#) }, "dates are sent normalized")
+        }
+    }
+
+    @Test func aSignalEndsAWaitForTheLock() async throws {
+        let workspace = try Workspace()
+        let script = try workspace.script("while true do end\n")
+        let first = try workspace.start(["run", script, "--timeout", "20s"])
+        defer { first.terminate() }
+        try await Task.sleep(for: .milliseconds(700))
+        let output = Pipe()
+        let second = try workspace.start(["run", script, "--lock-wait", "30s"], output: output)
+        try await Task.sleep(for: .milliseconds(700))
+        kill(second.processIdentifier, SIGTERM)
+        let text = await offPool { () -> String in
+            second.waitUntilExit()
+            return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        #expect(second.terminationStatus == 143, "\(text)")
+        #expect(text.contains("stopped by SIGTERM while waiting for the lock"))
+    }
+
     @Test func anUnwritableJournalStopsTheRunBeforeAnyChange() async throws {
         try await withSandbox { sandbox, client in
             let workspace = try Workspace()
@@ -135,7 +181,7 @@ struct CronGradeTests {
 
     @Test(arguments: [(SIGTERM, Int32(143), "SIGTERM"), (SIGINT, 130, "SIGINT")])
     func aSignalEndsTheRunAfterTheInFlightOutcomeIsJournaled(signal: Int32, status: Int32, name: String) async throws {
-        try await withSandbox(latency: .seconds(5)) { sandbox, client in
+        try await withSandbox(latency: .seconds(8)) { sandbox, client in
             let workspace = try Workspace()
             let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\nprint('after')\nincident.update{ id = 'INC-3', severity = 0 }\n")
             let output = Pipe()
@@ -156,7 +202,7 @@ struct CronGradeTests {
     }
 
     @Test func aKillDuringAWriteLeavesAnIntentAndAUsableJournal() async throws {
-        try await withSandbox(latency: .seconds(5)) { sandbox, _ in
+        try await withSandbox(latency: .seconds(8)) { sandbox, _ in
             let workspace = try Workspace()
             let script = try workspace.script("incident.update{ id = 'INC-3', severity = 1 }\n")
             let process = try workspace.start(["run", script, "--base-url", sandbox.baseURL])

@@ -1,3 +1,4 @@
+import Foundation
 @testable import RunbookKit
 import Testing
 
@@ -39,5 +40,58 @@ struct GlobalLintTests {
     @Test func localsDoNotLeakOutOfTheirBlock() {
         #expect(names("do local inner = 1 end\nprint(inner)\n") == ["2:inner"])
         #expect(names("local function f(p) return p end\nprint(p)\n") == ["2:p"])
+    }
+
+    /// Every runbook this repository ships, and every script `scripts/bench` runs through runbook.
+    static let shippedScripts: [String] = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let examples = ["close-mitigated", "escalate-unacknowledged", "hello", "reassign-owner", "stamp-target-close", "tag-part-incidents",
+                        "lib/format"].map { "examples/\($0).lua" }
+        let bench = ["noop", "one-update", "many-updates", "serial-updates", "walk"].map { "bench/\($0).lua" }
+        return (examples + bench).map { root.appendingPathComponent($0).path }
+    }()
+
+    @Test(arguments: shippedScripts)
+    func shippedScriptsLintClean(_ path: String) throws {
+        let source = try #require(FileManager.default.contents(atPath: path), "\(path) is missing")
+        #expect(GlobalLint.findings(in: Array(source)).isEmpty, "\(path): \(GlobalLint.findings(in: Array(source)))")
+    }
+
+    /// Lua 5.4's syntax in all its corners: none of it reads an undefined global.
+    @Test(arguments: [
+        "local s = [==[ a ]] long [[ string ]==] print(s)",
+        "local s = [[\nmulti\nline undefined_name\n]] print(s)",
+        "local s = 'it\\'s' .. \"quote \\\" undefined_name\" .. '\\z\n   continued' print(s)",
+        "for i = 1, 3 do if i == 2 then goto continue end print(i) ::continue:: end",
+        "local x <const> = 1 local y <close> = nil print(x, y)",
+        "local t = {} function t.a.b() end function t:m(self2) return self, self2 end print(t:m(1))",
+        "local function outer() local function inner(a) return function(b) return a + b end end return inner end print(outer()(1)(2))",
+        "local t = { [1] = 'a', ['k'] = 2, n = 3; 4 } print(t.n, #t)",
+        "print(0xFF, 0x1p-4, 3e+2, 1 // 2, 7 % 3, 2 ^ 3, ~5, 1 << 2, 3 & 1, 4 | 1, 5 ~ 3, 'a' .. 'b')",
+        "local a, b = pcall(function(...) local n = select('#', ...) return n end, 1, 2) print(a, b)",
+        "local ok = runbook.args and json.encode({}) and log.info and incident.update and devrev.call print(ok)",
+        "while true do break end repeat local stop = true until stop",
+        "local co = coroutine.wrap(function() coroutine.yield(1) end) print(co())",
+        "global_defined_later = nil print(global_defined_later) function global_function() return global_function end",
+        "print(#'abc', - -1, not nil)  -- trailing comment undefined_name\n--[[ block\nundefined_name ]] print(1)",
+    ])
+    func luaSyntaxLintsClean(_ source: String) {
+        #expect(names(source) == [], "\(source)")
+    }
+
+    /// The typos `runbook check` exists to catch.
+    @Test(arguments: [
+        ("incidnet.update{ id = 'INC-1' }", ["1:incidnet"]),
+        ("local incidents = incident.list{}\nfor i in incidnets do print(i) end", ["2:incidnets"]),
+        ("print(runbok.now())", ["1:runbok"]),
+        ("local function f(count) return cout + 1 end print(f(1))", ["1:cout"]),
+        ("do local scoped = 1 end\nprint(scoped)", ["2:scoped"]),
+        ("for k, v in pairs({}) do end\nprint(k, v)", ["2:k", "2:v"]),
+        ("local t = { [undefined_key] = 1 }", ["1:undefined_key"]),
+        ("print(Json.encode({}), LOG.info)", ["1:Json", "1:LOG"]),
+        ("local s = 'one\\z\n\n   two' print(s, undefined_after_z)", ["3:undefined_after_z"]),
+    ])
+    func typosAreCaught(_ source: String, expected: [String]) {
+        #expect(names(source) == expected, "\(source)")
     }
 }

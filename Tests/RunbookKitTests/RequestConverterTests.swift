@@ -41,7 +41,11 @@ struct RequestConverterTests {
         #expect(fromFloat == fromSeconds)
         let fromString = try convert(.object(["id": "I", "mitigated_date": "2026-11-26T12:00:00.000Z"]))
         #expect(fromString == .object(["id": "I", "mitigated_date": "2026-11-26T12:00:00.000Z"]))
+        let withOffset = try convert(.object(["id": "I", "mitigated_date": "2026-11-26t14:00:00+02:00"]))
+        #expect(withOffset == .object(["id": "I", "mitigated_date": "2026-11-26T12:00:00.000Z"]), "sent in DevRev's form, in UTC")
         #expect(failure(.object(["id": "I", "target_close_date": "tomorrow"]))?.field == "target_close_date")
+        #expect(failure(.object(["id": "I", "target_close_date": "2026-02-30T00:00:00Z"]))?.field == "target_close_date")
+        #expect(failure(.object(["id": "I", "target_close_date": "2026-11-26T24:00:00Z"]))?.field == "target_close_date")
         #expect(failure(.object(["id": "I", "target_close_date": .number(1.5)]))?.message.contains("whole Unix seconds") == true)
         #expect(failure(.object(["id": "I", "target_close_date": true]))?.field == "target_close_date")
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import LuaRuntime
 import Synchronization
 
 /// Runs async work from the VM's own thread (started by `LuaThread`, never a cooperative-pool
@@ -7,6 +8,8 @@ import Synchronization
 /// thread away from the work it waits for; every command runs its script and bindings on a VM thread.
 enum BlockingBridge {
     static func wait<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) -> Result {
+        // Debug builds (the test suite) stop at any call from elsewhere, such as a pool thread.
+        assert(LuaThread.isCurrent, "BlockingBridge.wait blocks its thread: call it on a VM thread (LuaThread.run)")
         let box = Mutex<Result?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {

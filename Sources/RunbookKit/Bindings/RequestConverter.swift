@@ -3,7 +3,7 @@ import Foundation
 import LuaRuntime
 
 /// Converts a script's table into a request body that matches the schema, field by field, with
-/// the conveniences of DESIGN.md and errors that name the full path.
+/// the conveniences of docs/lua-api.md and errors that name the full path.
 ///
 /// - a plain array where the API wants `{set = [...]}`;
 /// - a string where it wants `{stage = "..."}`;
@@ -178,10 +178,10 @@ struct RequestConverter {
             return RFC3339.format(unixSeconds: seconds)
         case .string:
             let given = try text(value, path: path)
-            guard RFC3339.parse(given) != nil else {
+            guard let normalized = RFC3339.normalize(given) else {
                 throw fail(path, "'\(given)' is not an RFC 3339 date-time (e.g. 2026-11-26T12:00:00Z) or Unix seconds")
             }
-            return given
+            return normalized
         default:
             throw fail(path, "expected a date-time (Unix seconds or an RFC 3339 string), got \(describe(value))")
         }

@@ -1,7 +1,7 @@
 import DevRevAPI
 import LuaRuntime
 
-/// An error raised into a script as the error table of DESIGN.md:
+/// An error raised into a script as the error table of docs/lua-api.md:
 /// `{type=, status=, message=, detail=, field=, retry_after=, reference_id=, request_id=}` whose
 /// `tostring` is one line, e.g. `not_found (404): incident INC-42 does not exist`.
 struct ScriptFailure: Error, LuaRaisableError, CustomStringConvertible {

@@ -3,7 +3,7 @@
 ///
 /// It works on tokens with Lua's block structure: locals (`local`, function parameters, loop
 /// variables) are visible in their block; a name counts as defined when it is a known global (the
-/// sandbox's and the host's modules) or assigned anywhere in the file (`name = ...`,
+/// script environment's and the host's modules) or assigned anywhere in the file (`name = ...`,
 /// `function name`). Fields (`a.b`, `a:b`), table keys (`{name = 1}`), labels and `goto` targets
 /// are not reads.
 struct GlobalLint {
@@ -229,6 +229,15 @@ struct GlobalLint {
                 while i < count, source[i] != c {
                     if source[i] == UInt8(ascii: "\\") {
                         if at(1) == 10 { line += 1 }
+                        if at(1) == UInt8(ascii: "z") {
+                            // `\z` skips the white space that follows, line breaks included.
+                            i += 2
+                            while i < count, source[i] == 32 || (9...13).contains(source[i]) {
+                                if source[i] == 10 { line += 1 }
+                                i += 1
+                            }
+                            continue
+                        }
                         i += 1
                     } else if source[i] == 10 {
                         break
