@@ -71,7 +71,8 @@ public final class LuaRuntime {
         setSearchPaths(options.searchPaths)
         if let limit = options.memoryLimit, limit > 0 {
             vm.pointee.cap = limit
-            vm.pointee.ceiling = limit + max(limit / 8, 1 << 20)
+            let (ceiling, overflow) = limit.addingReportingOverflow(max(limit / 8, 1 << 20))
+            vm.pointee.ceiling = overflow ? Int.max : ceiling
         }
     }
 

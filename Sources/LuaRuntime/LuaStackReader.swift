@@ -24,6 +24,19 @@ struct LuaStackReader {
         LuaConversionError(path: LuaValuePath(root: root, components: components), problem: problem)
     }
 
+    /// The value on top of the stack, a table's entry during `lua_next` (key below it), read at
+    /// `component` of the path; on failure both are popped, as the caller's loop ends.
+    private mutating func readValueOnTop(under component: LuaValuePath.Component) throws(LuaConversionError) -> LuaValue {
+        components.append(component)
+        defer { components.removeLast() }
+        do {
+            return try read(at: -1)
+        } catch {
+            rb_pop(state, 2)
+            throw error
+        }
+    }
+
     mutating func read(at index: Int32) throws(LuaConversionError) -> LuaValue {
         let index = lua_absindex(state, index)
         switch lua_type(state, index) {
@@ -81,15 +94,7 @@ struct LuaStackReader {
                     throw failure("has the non-integer number key \(number); keys must be strings or array indexes")
                 }
                 let key = lua_tointegerx(state, -2, nil)
-                components.append(.index(Int(truncatingIfNeeded: key)))
-                let value: LuaValue
-                do { value = try read(at: -1) } catch {
-                    components.removeLast()
-                    rb_pop(state, 2)
-                    throw error
-                }
-                components.removeLast()
-                items[key] = value
+                items[key] = try readValueOnTop(under: .index(Int(truncatingIfNeeded: key)))
             case LUA_TSTRING:
                 var length = 0
                 let pointer = rb_tolstring_raw(state, -2, &length)
@@ -100,15 +105,7 @@ struct LuaStackReader {
                     rb_pop(state, 2)
                     throw failure("has a key that is not valid UTF-8")
                 }
-                components.append(.field(key))
-                let value: LuaValue
-                do { value = try read(at: -1) } catch {
-                    components.removeLast()
-                    rb_pop(state, 2)
-                    throw error
-                }
-                components.removeLast()
-                fields[key] = value
+                fields[key] = try readValueOnTop(under: .field(key))
                 if firstField == nil { firstField = key }
             case let type:
                 let name = String(cString: lua_typename(state, type))

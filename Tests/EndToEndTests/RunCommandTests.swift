@@ -105,6 +105,21 @@ struct RunCommandTests {
         #expect(allowed.standardError.contains("--allow-env DEVREV_TOKEN: the token never enters a script"))
     }
 
+    @Test func numericFlagsAtTheirLimitsAreRefusedOrHonouredNeverATrap() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("ok.lua", "print('ran')")
+        let wait = try await RunbookBinary.run(["run", "ok.lua", "--lock-wait", "1e19"], directory: scripts.url)
+        #expect(wait.status == 64, "\(wait.standardError)")
+        #expect(wait.standardError.contains("--lock-wait"))
+        let timeout = try await RunbookBinary.run(["run", "ok.lua", "--timeout", "99999999999s"], directory: scripts.url)
+        #expect(timeout.status == 64)
+        let memory = try await RunbookBinary.run(["run", "ok.lua", "--memory-limit", "9223372036854775807", "--no-lock"], directory: scripts.url)
+        #expect(memory.status == 0, "\(memory.standardError)")
+        #expect(memory.standardOutput == "ran\n")
+        let zero = try await RunbookBinary.run(["run", "ok.lua", "--lock-wait", "0"], directory: scripts.url)
+        #expect(zero.status == 0, "--lock-wait 0 is no wait: \(zero.standardError)")
+    }
+
     @Test func getenvAnswersOnlyForAllowedNames() async throws {
         let scripts = try ScriptDirectory()
         try scripts.write("env.lua", "print(os.getenv('RUNBOOK_E2E'), os.getenv('PATH'))")

@@ -131,6 +131,11 @@ struct ScriptEnvironmentTests {
         #expect(outcome.results == [.integer(5_000_050_000)])
     }
 
+    @Test func theLargestMemoryLimitDoesNotOverflow() async {
+        let outcome = await Lua.run("return #string.rep('x', 1000)", options: LuaRuntimeOptions(memoryLimit: Int.max))
+        #expect(outcome.results == [1000])
+    }
+
     @Test func suggestionsUseEditDistance() {
         #expect(EditDistance.distance("titel", "title") == 2)
         #expect(EditDistance.distance("", "abc") == 3)

@@ -11,7 +11,7 @@ struct ArgumentParsingTests {
         #expect(try DurationArgument.parse(text) == expected)
     }
 
-    @Test(arguments: ["", "s", "10x", "-5s", "0", "0s", "5 m", "1h-2m", "nan", "inf", "1e20s"])
+    @Test(arguments: ["", "s", "10x", "-5s", "0", "0s", "5 m", "1h-2m", "nan", "inf", "1e20s", "1e19", "9999999999"])
     func invalidDurations(text: String) {
         #expect(throws: DurationArgument.Invalid.self) { try DurationArgument.parse(text) }
     }
@@ -35,6 +35,10 @@ struct ArgumentParsingTests {
     @Test(arguments: ["", "M", "12Q", "-1M", "0", "1.5G", "99999999999999999999G"])
     func invalidSizes(text: String) {
         #expect(throws: ByteSizeArgument.Invalid.self) { try ByteSizeArgument.parse(text) }
+    }
+
+    @Test func theLargestSizeFormatsWithoutOverflow() {
+        #expect(ByteSizeArgument.format(Int.max) == "8589934592.0GiB")
     }
 
     @Test func sizesFormat() {

@@ -8,11 +8,14 @@ public enum DurationArgument {
         }
     }
 
+    /// Durations are shorter than this (about 31 years), so every one converts to nanoseconds.
+    static let maximumSeconds = 1e9
+
     public static func parse(_ text: String) throws(Invalid) -> Duration {
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw Invalid(text: text) }
         if let seconds = Double(trimmed) {
-            guard seconds.isFinite, seconds > 0 else { throw Invalid(text: text) }
+            guard seconds.isFinite, seconds > 0, seconds < maximumSeconds else { throw Invalid(text: text) }
             return .nanoseconds(Int64(seconds * 1e9))
         }
         var total: Double = 0
@@ -47,47 +50,8 @@ public enum DurationArgument {
             }
             total += value * scale
         }
-        guard total.isFinite, total > 0, total < 1e9 else { throw Invalid(text: text) }
+        guard total.isFinite, total > 0, total < maximumSeconds else { throw Invalid(text: text) }
         return .nanoseconds(Int64(total * 1e9))
-    }
-}
-
-/// Parses byte sizes: `256M`, `256MiB`, `1G`, `512k`, or a bare number of bytes. Units are binary.
-public enum ByteSizeArgument {
-    public struct Invalid: Error, CustomStringConvertible {
-        public let text: String
-        public var description: String {
-            "invalid size '\(text)': use a number with a unit, e.g. 64M, 512MiB, 1G"
-        }
-    }
-
-    public static func parse(_ text: String) throws(Invalid) -> Int {
-        let trimmed = text.trimmingWhitespace()
-        let digits = trimmed.prefix { $0.isNumber }
-        guard !digits.isEmpty, let value = Int(digits) else { throw Invalid(text: text) }
-        let unit = trimmed.dropFirst(digits.count).lowercased()
-        let scale: Int
-        switch unit {
-        case "", "b": scale = 1
-        case "k", "kb", "kib": scale = 1 << 10
-        case "m", "mb", "mib": scale = 1 << 20
-        case "g", "gb", "gib": scale = 1 << 30
-        default: throw Invalid(text: text)
-        }
-        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
-        guard !overflow, bytes > 0 else { throw Invalid(text: text) }
-        return bytes
-    }
-
-    /// A size as operators read it: `256MiB`, `1.5GiB`, `900KiB`, `12B`.
-    public static func format(_ bytes: Int) -> String {
-        let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
-        for (scale, name) in units where bytes >= scale {
-            if bytes % scale == 0 { return "\(bytes / scale)\(name)" }
-            let tenths = (bytes * 10 + scale / 2) / scale
-            return "\(tenths / 10).\(tenths % 10)\(name)"
-        }
-        return "\(bytes)B"
     }
 }
 
