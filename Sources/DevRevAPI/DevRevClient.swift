@@ -254,6 +254,7 @@ public final class DevRevClient: Sendable {
             }
             return .failure(httpError(operation: operation, status: status, headers: response.headers, body: bytes, requestID: requestID))
         } catch {
+            await gate.finished(limit: nil, remaining: nil, resetEpochSeconds: nil, nowEpochSeconds: 0)
             let failure = transportError(error, operation: operation, timeout: timeout)
             logger.debug(
                 "transport failure",
@@ -266,6 +267,6 @@ public final class DevRevClient: Sendable {
         let limit = headers.first(name: "x-ratelimit-limit").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let remaining = headers.first(name: "x-ratelimit-remaining").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let reset = headers.first(name: "x-ratelimit-reset").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        await gate.observe(limit: limit, remaining: remaining, resetEpochSeconds: reset, nowEpochSeconds: Int64(Date().timeIntervalSince1970))
+        await gate.finished(limit: limit, remaining: remaining, resetEpochSeconds: reset, nowEpochSeconds: Int64(Date().timeIntervalSince1970))
     }
 }

@@ -6,12 +6,17 @@
 ///   spending a request on a 429.
 /// - When it runs low (at most `lowWatermark(limit:)`), calls are spread evenly over what is left
 ///   of the window: one every `(reset - now) / remaining`, instead of bursting into 429s.
+/// - A response's `remaining` does not count the calls still in flight beside it (a batch has
+///   several): those are taken off it, so concurrent workers never spend the last requests of a
+///   window twice.
 actor RateLimitGate {
     private var pausedUntil: ContinuousClock.Instant?
     /// While the quota is low: the spacing between calls, until the window resets.
     private var spacing: (interval: Duration, until: ContinuousClock.Instant)?
     private var nextSlot: ContinuousClock.Instant?
     private let clock = ContinuousClock()
+    /// Calls that have had their turn and not yet finished.
+    private var inFlight = 0
 
     /// How long the calls of this client have waited on the limit, in total.
     private(set) var waited: Duration = .zero
@@ -32,10 +37,14 @@ actor RateLimitGate {
             nextSlot = slot + spacing.interval
             until = slot
         }
-        guard let until, until > now else { return true }
+        guard let until, until > now else {
+            inFlight += 1
+            return true
+        }
         guard until <= deadline else { return false }
         try? await clock.sleep(until: until)
         waited += clock.now - now
+        inFlight += 1
         return true
     }
 
@@ -46,14 +55,18 @@ actor RateLimitGate {
         pausedUntil = until
     }
 
-    /// Reads the `X-Ratelimit-*` headers of a response.
-    func observe(limit: Int?, remaining: Int?, resetEpochSeconds: Int64?, nowEpochSeconds: Int64) {
+    /// A call that had its turn has finished: reads the `X-Ratelimit-*` headers of its response
+    /// (all nil when it got none).
+    func finished(limit: Int?, remaining: Int?, resetEpochSeconds: Int64?, nowEpochSeconds: Int64) {
+        let others = max(0, inFlight - 1)
+        inFlight = max(0, inFlight - 1)
         guard let remaining, let reset = resetEpochSeconds else { return }
         let seconds = max(0, reset - nowEpochSeconds)
-        if remaining <= 0 {
+        let available = remaining - others
+        if available <= 0 {
             pause(for: .seconds(seconds))
         } else if remaining <= Self.lowWatermark(limit: limit), seconds > 0 {
-            spacing = (.seconds(seconds) / remaining, clock.now + .seconds(seconds))
+            spacing = (.seconds(seconds) / available, clock.now + .seconds(seconds))
         } else {
             spacing = nil
             nextSlot = nil

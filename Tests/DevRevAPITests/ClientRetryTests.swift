@@ -93,8 +93,10 @@ struct ClientRetryTests {
 
     @Test func theTotalDeadlineEndsTheSequence() async throws {
         let error = try await withServer(
-            maxAttempts: 100, timeouts: .init(connect: .seconds(1), attempt: .seconds(1), total: .milliseconds(700)),
-            { _, _ in .json(429, #"{"message":"slow","retry_after":1}"#, headers: [("Retry-After", "1")]) }
+            // The first answer has seconds to arrive on a loaded machine; the wait it asks for ends
+            // far past the total deadline.
+            maxAttempts: 100, timeouts: .init(connect: .seconds(3), attempt: .seconds(3), total: .seconds(3)),
+            { _, _ in .json(429, #"{"message":"slow","retry_after":30}"#, headers: [("Retry-After", "30")]) }
         ) { client, server in
             let error = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
             #expect(server.requests.count == 1, "a wait past the deadline is not started")

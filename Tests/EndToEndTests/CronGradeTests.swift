@@ -149,6 +149,20 @@ struct CronGradeTests {
         }
     }
 
+    /// Waits (up to 20 s) until `process` handles `signal` itself (runbook's watcher has replaced
+    /// the default action): sent earlier, the signal would kill it.
+    private func waitUntilHandling(_ signal: Int32, process: Process) async throws {
+        for _ in 0..<200 {
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            // Ignored (SigIgn) or caught (SigCgt): either way no longer the default action.
+            let masks = status.split(separator: "\n").filter { $0.hasPrefix("SigIgn:") || $0.hasPrefix("SigCgt:") }
+                .compactMap { UInt64($0.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces), radix: 16) }
+            if masks.contains(where: { $0 & (1 << UInt64(signal - 1)) != 0 }) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("process \(process.processIdentifier) never took over signal \(signal)")
+    }
+
     @Test func aSignalEndsAWaitForTheLock() async throws {
         let workspace = try Workspace()
         let script = try workspace.script("while true do end\n")
@@ -157,7 +171,8 @@ struct CronGradeTests {
         try await Task.sleep(for: .milliseconds(700))
         let output = Pipe()
         let second = try workspace.start(["run", script, "--lock-wait", "30s"], output: output)
-        try await Task.sleep(for: .milliseconds(700))
+        try await waitUntilHandling(SIGTERM, process: second)
+        try await Task.sleep(for: .milliseconds(300))
         kill(second.processIdentifier, SIGTERM)
         let text = await offPool { () -> String in
             second.waitUntilExit()

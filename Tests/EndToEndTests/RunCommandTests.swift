@@ -40,14 +40,16 @@ struct RunCommandTests {
         #expect(result.standardError.hasPrefix("\(script):3: 'end' expected"))
     }
 
-    @Test func anInfiniteLoopWithTimeout1sExits124InUnder2s() async throws {
+    /// The VM's hook stops the loop at the deadline; the watchdog (a second later, with "did not
+    /// return to Lua") never has to. How long it took is measured by scripts/bench, not here.
+    @Test func anInfiniteLoopWithTimeout1sExits124FromTheHook() async throws {
         let scripts = try ScriptDirectory()
         let script = "loop.lua"
         try scripts.write("loop.lua", "while true do end\n")
         let result = try await RunbookBinary.run(["run", script, "--timeout", "1s"], directory: scripts.url)
         #expect(result.status == 124)
         #expect(result.standardError.hasPrefix("\(script):1: timeout: the script ran past --timeout 1s"))
-        #expect(result.elapsed < .seconds(2), "took \(result.elapsed)")
+        #expect(!result.standardError.contains("did not return to Lua"))
     }
 
     @Test func workThatNeverReturnsToLuaIsStoppedByTheWatchdog() async throws {

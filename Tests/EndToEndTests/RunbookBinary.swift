@@ -58,13 +58,16 @@ struct RunbookBinary {
         let clock = ContinuousClock()
         let start = clock.now
         try process.run()
-        // Read both pipes while the process runs so neither can fill up and block it.
+        // Read both pipes while the process runs so neither can fill up and block it, each on a
+        // thread of its own: a dispatch worker blocked for a whole run would be taken from the
+        // pool that resumes every test's tasks, and tests polling for a child's progress (the
+        // signal tests) would then notice it seconds late.
         let outputData = LockedData()
         let errorData = LockedData()
         let group = DispatchGroup()
         for (pipe, sink) in [(output, outputData), (error, errorData)] {
             group.enter()
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
                 group.leave()
             }

@@ -52,7 +52,7 @@ struct DurationOrZeroValue: ExpressibleByArgument, Sendable {
     init(_ duration: Duration) { self.duration = duration }
 
     init?(argument: String) {
-        if ["0", "0s", "0ms", "0m", "0h", "0.0"].contains(argument) {
+        if argument.wholeMatch(of: /\s*0+(\.0*)?(ms|s|m|min|h)?\s*/) != nil {
             duration = .zero
             return
         }
