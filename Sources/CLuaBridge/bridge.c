@@ -497,6 +497,23 @@ static int rb_require(lua_State *L) {
             const char *path = lua_tostring(L, -1);
             struct stat st;
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+                /* The file, links resolved, must lie inside the directory it was found in: a link
+                 * to elsewhere (/proc/self/environ, a secret) is never loaded. */
+                lua_pushlstring(L, cursor, size);
+                char *root = realpath(lua_tostring(L, -1), NULL);
+                lua_pop(L, 1);
+                char *real = realpath(path, NULL);
+                size_t root_length = root ? strlen(root) : 0;
+                int inside = root != NULL && real != NULL && strncmp(real, root, root_length) == 0 &&
+                             (real[root_length] == '/' || (root_length == 1 && root[0] == '/'));
+                free(root);
+                free(real);
+                if (!inside)
+                    return luaL_error(L, "module '%s': '%s' leads outside its directory (a symbolic link); not loaded",
+                                      name, path);
+                if (st.st_size > RB_MAX_SOURCE_SIZE)
+                    return luaL_error(L, "module '%s': '%s' is larger than %d MiB; not loaded", name, path,
+                                      RB_MAX_SOURCE_SIZE >> 20);
                 /* drop the buffer's state: keep the path only */
                 lua_replace(L, 5);
                 lua_settop(L, 5);

@@ -34,7 +34,7 @@ extension DevRevClient {
         }
         if status == 301 {
             error.movedTo = headers.first(name: "location").map { location in
-                location.split(separator: "/").last.map(String.init) ?? location
+                Self.redacting(configuration.token.value, in: location.split(separator: "/").last.map(String.init) ?? location)
             }
             if error.message.isEmpty { error.message = "the object's ID changed" }
         }
@@ -91,6 +91,38 @@ extension DevRevClient {
     }
 
     // MARK: text
+
+    /// `bytes` with every occurrence of the token replaced by `***`: applied to every response body
+    /// before anything reads it, so a server that echoes the token (in an error message, a field
+    /// of an answer) never puts it in front of the script, the output or the journal.
+    static func redacting(_ token: String, in bytes: [UInt8]) -> [UInt8] {
+        let needle = Array(token.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return bytes }
+        var output: [UInt8] = []
+        var copied = 0
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            guard let candidate = bytes[index...last].firstIndex(of: first) else { break }
+            if bytes[candidate..<candidate + needle.count].elementsEqual(needle) {
+                if output.isEmpty { output.reserveCapacity(bytes.count) }
+                output += bytes[copied..<candidate]
+                output += [0x2A, 0x2A, 0x2A]
+                copied = candidate + needle.count
+                index = copied
+            } else {
+                index = candidate + 1
+            }
+        }
+        guard copied > 0 else { return bytes }
+        output += bytes[copied...]
+        return output
+    }
+
+    /// A header's text with the token replaced by `***`.
+    static func redacting(_ token: String, in text: String) -> String {
+        token.isEmpty ? text : text.replacingOccurrences(of: token, with: "***")
+    }
 
     /// A short, printable excerpt of a body with the token removed.
     static func excerpt(_ bytes: [UInt8], redacting token: String, limit: Int = 200) -> String {

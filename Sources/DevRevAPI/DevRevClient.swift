@@ -236,9 +236,10 @@ public final class DevRevClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: TimeAmount(timeout))
             let buffer = try await response.body.collect(upTo: Self.maximumBodySize)
-            let bytes = Array(buffer.readableBytesView)
+            let bytes = Self.redacting(configuration.token.value, in: Array(buffer.readableBytesView))
             let status = Int(response.status.code)
-            let requestID = response.headers.first(name: "x-request-id") ?? response.headers.first(name: "x-devrev-request-id")
+            let requestID = (response.headers.first(name: "x-request-id") ?? response.headers.first(name: "x-devrev-request-id"))
+                .map { Self.redacting(configuration.token.value, in: $0) }
             await observeRateLimit(response.headers)
             logger.debug(
                 "response",

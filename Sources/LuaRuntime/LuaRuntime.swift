@@ -188,24 +188,44 @@ public final class LuaRuntime {
         return try run(source: source, chunkName: path, arguments: arguments)
     }
 
-    /// Reads a script file, with an error that names it.
+    /// The largest script or module file loaded (4 MiB): runbooks are small, and a path such as
+    /// `/dev/zero` must not fill memory.
+    public static let maximumSourceSize = Int(RB_MAX_SOURCE_SIZE)
+
+    /// Reads a script file, with an error that names it. Only a regular file of at most
+    /// `maximumSourceSize` bytes: a FIFO, a device or a directory is refused without waiting on it.
     public static func read(file path: String) throws(LuaScriptError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
-            throw LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+        func failure(_ reason: String) -> LuaScriptError {
+            LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(reason)")
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file") }
+        guard info.st_size <= off_t(maximumSourceSize) else { throw failure("larger than \(maximumSourceSize >> 20) MiB") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        // Reads until the end, in case the file grew; never past the cap.
         while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
-            if count < chunk.count {
-                if ferror(file) != 0 {
-                    throw LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+            if filled == bytes.count {
+                guard bytes.count < maximumSourceSize else {
+                    var extra: UInt8 = 0
+                    if systemRead(descriptor, &extra, 1) > 0 { throw failure("larger than \(maximumSourceSize >> 20) MiB") }
+                    break
                 }
-                return bytes
+                bytes += [UInt8](repeating: 0, count: min(64 * 1024, maximumSourceSize - bytes.count))
             }
+            let count = bytes.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            filled += count
         }
+        return Array(bytes[0..<filled])
     }
 
     // MARK: inspection
@@ -333,6 +353,15 @@ extension LuaStackReader {
     func messageOnTop() -> String {
         stringOnTop() ?? "(error object is a \(String(cString: luaL_typename_shim(state, -1))) value)"
     }
+}
+
+/// read(2), under either C library's module name.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(descriptor, buffer, count)
+    #else
+    Darwin.read(descriptor, buffer, count)
+    #endif
 }
 
 private func luaL_typename_shim(_ state: OpaquePointer, _ index: Int32) -> UnsafePointer<CChar> {

@@ -14,6 +14,29 @@ struct ClientErrorTests {
         }
     }
 
+    /// A server that echoes the token, in an error body, a header or an answer, never puts it in
+    /// front of the caller: every body is redacted before anything reads it.
+    @Test func aTokenEchoedByTheServerIsRedacted() async throws {
+        let echo = #"{"type":"bad_request","message":"bad token \#(testToken)","detail":"token=\#(testToken)","field_name":"\#(testToken)"}"#
+        let error = try #require(try await failure(.json(400, echo, headers: [("X-Request-Id", "req-\(testToken)")])))
+        let texts = [error.message, error.detail ?? "", error.fieldName ?? "", error.requestID ?? "", error.description]
+        #expect(texts.allSatisfy { !$0.contains(testToken) }, "\(texts)")
+        #expect(error.message == "bad token ***")
+        let answer = try await withServer(maxAttempts: 1, { _, _ in
+            .json(200, #"{"incident":{"id":"don:x","display_id":"INC-1","title":"\#(testToken) and \#(testToken)"}}"#)
+        }) { client, _ in try await client.send(.getIncident, body: Array(#"{"id":"INC-1"}"#.utf8)) }
+        let body = String(decoding: answer.body, as: UTF8.self)
+        #expect(!body.contains(testToken))
+        #expect(body.contains(#""title":"*** and ***""#))
+    }
+
+    @Test func redactionReplacesEveryOccurrenceAndLeavesOtherBytesAlone() {
+        #expect(DevRevClient.redacting("tok", in: Array("tok-tok.xtokx".utf8)) == Array("***-***.x***x".utf8))
+        #expect(DevRevClient.redacting("tok", in: Array("to".utf8)) == Array("to".utf8))
+        #expect(DevRevClient.redacting("tok", in: Array("none here".utf8)) == Array("none here".utf8))
+        #expect(DevRevClient.redacting("", in: [1, 2]) == [1, 2])
+    }
+
     @Test(arguments: [
         (400, #"{"type":"invalid_field","message":"unknown field","detail":"d","field_name":"titel"}"#, DevRevErrorType.invalidField),
         (400, #"{"type":"missing_required_field","message":"id is required","field_name":"id"}"#, .missingRequiredField),

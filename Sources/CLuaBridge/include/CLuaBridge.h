@@ -89,6 +89,9 @@ int64_t rb_monotonic_ns(void);
  * on error the error value is on top of the stack. f may leave `nresults` results. */
 int rb_cpcall(lua_State *L, lua_CFunction f, void *argument, int nresults);
 
+/* The largest script or module file runbook loads, in bytes (4 MiB). */
+#define RB_MAX_SOURCE_SIZE 4194304
+
 /* Opens the allow-listed standard library: the script environment. Protected (use rb_cpcall). */
 int rb_open_environment(lua_State *L);
 

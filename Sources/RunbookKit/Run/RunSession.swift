@@ -71,13 +71,21 @@ final class RunSession: Sendable {
         }
     }
 
-    /// Opens the audit journal for the run these facts describe (78 when it cannot be written).
-    func openJournal(_ options: RunOptions, facts: AuditJournal.RunFacts) throws(Failure) -> AuditJournal {
+    /// Opens the audit journal for the run these facts describe (78 when it cannot be written),
+    /// saying on standard error when it had to repair a torn last record.
+    func openJournal(_ options: RunOptions, facts: AuditJournal.RunFacts, output: RunnerOutput) throws(Failure) -> AuditJournal {
+        let journal: AuditJournal
         do throws(AuditJournal.Failure) {
-            return try AuditJournal(path: options.auditLog ?? AuditJournal.defaultPath(), facts: facts)
+            journal = try AuditJournal(path: options.auditLog ?? AuditJournal.defaultPath(), facts: facts, isDefault: options.auditLog == nil)
         } catch {
             throw Failure(status: .configuration, description: error.description)
         }
+        if journal.repairedTornTail {
+            output.standardError(
+                "runbook: the audit journal \(journal.path) ended in an unfinished record (a run stopped while writing it); "
+                    + "it stays as it is and this run's records start on a new line\n")
+        }
+        return journal
     }
 
     /// Stops the sandbox it started and releases the lock.

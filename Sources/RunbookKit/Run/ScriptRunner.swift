@@ -81,7 +81,7 @@ public enum ScriptRunner {
         do throws(RunSession.Failure) {
             journal = try session.openJournal(options, facts: .init(
                 runID: runID, user: AuditJournal.currentUser(), host: AuditJournal.hostName(), script: options.scriptPath,
-                scriptSHA256: digest, arguments: options.argumentTable))
+                scriptSHA256: digest, arguments: options.argumentTable), output: output)
         } catch {
             output.standardError("runbook: \(error)\n")
             return RunResult(status: error.status, message: error.description, digest: digest)

@@ -20,8 +20,11 @@ final class AuditJournal: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let path: String
         let reason: String
+        /// The path is the default one (no --audit-log).
+        var isDefault = false
         var description: String {
-            "cannot write the audit journal \(path): \(reason); a run needs its journal before it changes anything (set --audit-log)"
+            "cannot write the audit journal \(path): \(reason); a run needs its journal before it changes anything"
+                + (isDefault ? " (choose another with --audit-log)" : "")
         }
     }
 
@@ -47,20 +50,55 @@ final class AuditJournal: Sendable {
         return home + "/.local/state/runbook/audit.jsonl"
     }
 
-    /// Opens (creating, mode 0600, with its directories at 0700) the journal for appending.
-    init(path: String, facts: RunFacts) throws(Failure) {
+    /// The journal ended in a record a stopped run had not finished writing (no newline): a new
+    /// line was started before appending, so every later record parses.
+    let repairedTornTail: Bool
+
+    /// Opens (creating, mode 0600, with its directories at 0700) the journal for appending. Refuses
+    /// a symlink, a file that is not this user's regular file, and a directory that others can
+    /// write to (unless it is sticky and this user's): another user must never choose the file
+    /// the journal appends to.
+    init(path: String, facts: RunFacts, isDefault: Bool = false) throws(Failure) {
         self.path = path
         self.facts = facts
+        func failure(_ reason: String) -> Failure { Failure(path: path, reason: reason, isDefault: isDefault) }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw Failure(path: path, reason: "cannot create \(directory)")
+                throw failure("cannot create \(directory)")
             }
         }
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        var folder = stat()
+        guard stat(directory.isEmpty ? "." : directory, &folder) == 0 else { throw failure(String(cString: strerror(errno))) }
+        let othersMayWrite = folder.st_mode & (S_IWGRP | S_IWOTH) != 0
+        let stickyAndMine = folder.st_mode & S_ISVTX != 0 && folder.st_uid == getuid()
+        if othersMayWrite, !stickyAndMine {
+            throw failure("\(directory.isEmpty ? "." : directory) is writable by other users; use a directory only you can write to")
+        }
+        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            throw failure(errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno)))
+        }
+        var file = stat()
+        guard fstat(descriptor, &file) == 0, file.st_mode & S_IFMT == S_IFREG, file.st_uid == getuid() else {
+            close(descriptor)
+            throw failure("it is not a regular file of this user")
+        }
+        // A torn last record (a run stopped in the middle of writing it, or a full disk) would
+        // swallow the next one: start a new line first.
+        var last: UInt8 = 0x0A
+        if file.st_size > 0, pread(descriptor, &last, 1, off_t(file.st_size - 1)) == 1, last != 0x0A {
+            var newline: UInt8 = 0x0A
+            guard write(descriptor, &newline, 1) == 1, fsync(descriptor) == 0 else {
+                close(descriptor)
+                throw failure(String(cString: strerror(errno)))
+            }
+            repairedTornTail = true
+        } else {
+            repairedTornTail = false
+        }
         self.descriptor = descriptor
     }
 
@@ -87,7 +125,7 @@ final class AuditJournal: Sendable {
         let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
             writer.async {
                 do throws(Failure) {
-                    try self.write(record)
+                    try self.persist(record)
                     continuation.resume(returning: .success(()))
                 } catch {
                     continuation.resume(returning: .failure(error))
@@ -129,7 +167,7 @@ final class AuditJournal: Sendable {
         return line
     }
 
-    private func write(_ record: Record) throws(Failure) {
+    private func persist(_ record: Record) throws(Failure) {
         let line = try line(for: record)
         #if canImport(Glibc)
         let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }

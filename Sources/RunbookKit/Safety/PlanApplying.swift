@@ -30,7 +30,7 @@ public enum PlanApplying {
             do throws(RunSession.Failure) {
                 journal = try session.openJournal(options, facts: .init(
                     runID: ScriptRunner.makeRunID(), user: AuditJournal.currentUser(), host: AuditJournal.hostName(),
-                    script: plan.script, scriptSHA256: plan.scriptSHA256, arguments: plan.arguments))
+                    script: plan.script, scriptSHA256: plan.scriptSHA256, arguments: plan.arguments), output: output)
             } catch {
                 output.standardError("runbook: \(error)\n")
                 return error.status
