@@ -111,17 +111,25 @@ int rb_cpcall(lua_State *L, lua_CFunction f, void *argument, int nresults) {
 /* ------------------------------------------------------------------------------------------ */
 /* limits                                                                                      */
 
-/* Writes "source:line:" of the innermost Lua function with a line, or "" when none. */
-static void rb_lua_where(lua_State *L, char *buffer, size_t size) {
+/* Writes "source:line:" of the innermost Lua function with a line, from stack level `first` up,
+ * or "" when none. Chunks the host loads under a "=" name (the runbook prelude) are passed over
+ * while a script's own line is further out: an error inside `incident.list`'s iterator names the
+ * script's `for` line, not the prelude's. */
+static void rb_where_from(lua_State *L, int first, char *buffer, size_t size) {
     lua_Debug ar;
     buffer[0] = '\0';
-    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+    for (int level = first; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            /* run(source:chunkName:) names chunks "@" + name: the prelude is "@=runbook prelude" */
+            int host = ar.source != NULL && (ar.source[0] == '=' || (ar.source[0] == '@' && ar.source[1] == '='));
+            if (host && buffer[0] != '\0') continue;
             snprintf(buffer, size, "%s:%d:", ar.short_src, ar.currentline);
-            return;
+            if (!host) return;
         }
     }
 }
+
+static void rb_lua_where(lua_State *L, char *buffer, size_t size) { rb_where_from(L, 0, buffer, size); }
 
 /* Writes the tripped limit's message, located at L's innermost Lua line. */
 static void rb_format_fatal(lua_State *L, rb_vm *vm) {
@@ -149,14 +157,7 @@ void rb_request_interrupt(rb_vm *vm) {
 
 static void rb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    rb_vm *vm = rb_vm_of(L);
-    rb_check_interrupt(vm);
-    if (vm->tripped == RB_TRIP_NONE) {
-        if (vm->deadline_ns == 0 || rb_monotonic_ns() < vm->deadline_ns) return;
-        vm->tripped = RB_TRIP_TIMEOUT;
-        vm->fatal[0] = '\0';
-    }
-    rb_raise_fatal(L);
+    if (rb_check_interrupt(rb_vm_of(L))) rb_raise_fatal(L);
 }
 
 /* Continuation of rb_guard: after the guarded function returns (or resumes after a yield),
@@ -256,10 +257,15 @@ void rb_push_last_where(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_W
 /* ------------------------------------------------------------------------------------------ */
 /* Swift functions                                                                             */
 
-/* Trips an interrupt requested from another thread; true when a limit has tripped. */
+/* Trips an interrupt requested from another thread, or the deadline once it has passed; true
+ * when a limit has tripped. */
 static int rb_check_interrupt(rb_vm *vm) {
     if (vm->tripped == RB_TRIP_NONE && __atomic_load_n(&vm->interrupt_requested, __ATOMIC_SEQ_CST)) {
         vm->tripped = RB_TRIP_INTERRUPT;
+        vm->fatal[0] = '\0';
+    }
+    if (vm->tripped == RB_TRIP_NONE && vm->deadline_ns != 0 && rb_monotonic_ns() >= vm->deadline_ns) {
+        vm->tripped = RB_TRIP_TIMEOUT;
         vm->fatal[0] = '\0';
     }
     return vm->tripped != RB_TRIP_NONE;
@@ -267,8 +273,9 @@ static int rb_check_interrupt(rb_vm *vm) {
 
 static int rb_trampoline(lua_State *L) {
     rb_vm *vm = rb_vm_of(L);
-    /* An interrupt stops the script before a host call starts and as soon as one returns, not
-     * only at the next hook check: host calls are where the script acts on the world. */
+    /* An interrupt or the deadline stops the script before a host call starts and as soon as one
+     * returns, not only at the next hook check: host calls are where the script acts on the
+     * world, and a call the deadline cut short must not end in an error the script can catch. */
     if (rb_check_interrupt(vm)) return rb_raise_fatal(L);
     void **box = (void **)lua_touserdata(L, lua_upvalueindex(1));
     int saved = vm->running;
@@ -278,7 +285,9 @@ static int rb_trampoline(lua_State *L) {
     if (rb_check_interrupt(vm)) return rb_raise_fatal(L);
     if (n == RB_CALL_ERROR) {
         if (lua_type(L, -1) == LUA_TSTRING) {
-            luaL_where(L, 1);
+            char where[256];
+            rb_where_from(L, 1, where, sizeof where);
+            lua_pushfstring(L, "%s%s", where, where[0] ? " " : "");
             lua_insert(L, -2);
             lua_concat(L, 2);
         }
@@ -664,6 +673,15 @@ void rb_install_module(lua_State *L, const char *name, int as_global) {
         lua_rawset(L, -3);
     }
     lua_pop(L, 2);
+}
+
+void rb_remove_module(lua_State *L, const char *name) {
+    lua_pushliteral(L, LUA_LOADED_TABLE);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushstring(L, name);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 void rb_set_search_path(lua_State *L, const char *directories) {

@@ -28,9 +28,9 @@ extension DevRevClient {
             error.type = DevRevErrorType.documented(forStatus: status)
             if !body.isEmpty { error.bodyExcerpt = Self.excerpt(body, redacting: configuration.token.value) }
         }
-        if let header = headers.first(name: "retry-after"), let seconds = Int64(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+        if let header = headers.first(name: "retry-after"), let wait = Self.retryAfter(header) {
             // Wait for the longer of the header and the body's retry_after: never less than asked.
-            error.retryAfter = max(error.retryAfter ?? .zero, .seconds(seconds))
+            error.retryAfter = max(error.retryAfter ?? .zero, wait)
         }
         if status == 301 {
             error.movedTo = headers.first(name: "location").map { location in
@@ -90,6 +90,28 @@ extension DevRevClient {
         return failure
     }
 
+    /// The longest wait a Retry-After is taken at (a day): a larger one (or one too large for any
+    /// integer) means "not today", and every call of the run then fails as rate limited at once.
+    static let longestRetryAfter: Duration = .seconds(86_400)
+
+    /// `Retry-After` in either form of RFC 9110: delay-seconds (`120`), or an HTTP-date
+    /// (`Sun, 06 Nov 1994 08:49:37 GMT`, as a wait from `now`). Nil when it is neither.
+    static func retryAfter(_ header: String, now: Date = Date()) -> Duration? {
+        let text = header.trimmingCharacters(in: .whitespaces)
+        if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
+            guard let seconds = Int64(text) else { return longestRetryAfter }
+            return min(.seconds(seconds), longestRetryAfter)
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        guard let date = formatter.date(from: text) else { return nil }
+        let seconds = date.timeIntervalSince(now)
+        guard seconds > 0 else { return .zero }
+        return seconds >= 86_400 ? longestRetryAfter : .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
     // MARK: text
 
     /// `bytes` with every occurrence of the token replaced by `***`: applied to every response body
@@ -97,7 +119,7 @@ extension DevRevClient {
     /// of an answer) never puts it in front of the script, the output or the journal.
     static func redacting(_ token: String, in bytes: [UInt8]) -> [UInt8] {
         let needle = Array(token.utf8)
-        guard let first = needle.first, bytes.count >= needle.count else { return bytes }
+        guard needle.count >= minimumRedactedLength, let first = needle.first, bytes.count >= needle.count else { return bytes }
         var output: [UInt8] = []
         var copied = 0
         var index = 0
@@ -121,8 +143,12 @@ extension DevRevClient {
 
     /// A header's text with the token replaced by `***`.
     static func redacting(_ token: String, in text: String) -> String {
-        token.isEmpty ? text : text.replacingOccurrences(of: token, with: "***")
+        token.utf8.count < minimumRedactedLength ? text : text.replacingOccurrences(of: token, with: "***")
     }
+
+    /// Tokens shorter than this (no real DevRev token is) are not searched for in answers: every
+    /// occurrence of a one-letter test token would be replaced, and the JSON with it.
+    static let minimumRedactedLength = 8
 
     /// A short, printable excerpt of a body with the token removed.
     static func excerpt(_ bytes: [UInt8], redacting token: String, limit: Int = 200) -> String {

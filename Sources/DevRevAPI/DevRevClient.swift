@@ -144,7 +144,9 @@ public final class DevRevClient: Sendable {
         while true {
             attempt += 1
             guard await gate.waitForTurn(deadline: deadline) else {
-                throw Self.givingUp(lastError, operation: operation, attempts: attempt - 1, reason: "the rate limit resets after the call's deadline")
+                throw Self.givingUp(
+                    lastError, operation: operation, attempts: attempt - 1, kind: .rateLimited,
+                    reason: "DevRev's rate limit allows no request before the call's deadline")
             }
             let remaining = deadline - clock.now
             guard remaining > .zero else {
@@ -161,24 +163,33 @@ public final class DevRevClient: Sendable {
             failure.attempts = attempt
             lastError = failure
 
-            guard let wait = retryDelay(for: failure, operation: operation, attempt: attempt) else { throw failure }
+            let delay = retryDelay(for: failure, operation: operation, attempt: attempt)
+            if failure.status == 429, let delay {
+                // Every later call of this client waits too, whether or not this one retries.
+                await gate.pause(for: delay)
+            }
+            guard let wait = delay else { throw failure }
             guard attempt < configuration.retry.maxAttempts else { throw failure }
             guard clock.now + wait < deadline else { throw failure }
-            if failure.status == 429 {
-                await gate.pause(for: wait)
-            } else {
+            if failure.status != 429 {
                 logger.debug("retrying", metadata: ["operation": "\(operation)", "attempt": "\(attempt)", "wait": "\(wait)"])
                 try? await clock.sleep(for: wait)
             }
         }
     }
 
-    private static func givingUp(_ last: DevRevError?, operation: DevRevOperation, attempts: Int, reason: String) -> DevRevError {
+    /// The error of a call that stops before another attempt: the last attempt's, else (nothing
+    /// was sent) one of `kind` saying why, marked as never sent.
+    private static func givingUp(
+        _ last: DevRevError?, operation: DevRevOperation, attempts: Int, kind: DevRevError.Kind = .timeout, reason: String
+    ) -> DevRevError {
         if var last {
             last.attempts = max(attempts, 1)
             return last
         }
-        return DevRevError(kind: .timeout, operation: operation.name, message: reason, attempts: max(attempts, 1))
+        var failure = DevRevError(kind: kind, operation: operation.name, message: reason, attempts: 0)
+        failure.neverSent = true
+        return failure
     }
 
     /// How long to wait before retrying after `error`, or nil when it must not be retried.
@@ -198,7 +209,7 @@ public final class DevRevClient: Sendable {
             }
         case .connectionRefused, .connectionReset, .timeout, .transport:
             return operation.isIdempotent || error.neverSent ? backoff(attempt: attempt) : nil
-        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest:
+        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest, .rateLimited:
             return nil
         }
     }

@@ -62,6 +62,9 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case connectionReset
         /// No answer in time: connect, per-attempt or total deadline.
         case timeout
+        /// DevRev's rate limit (a 429's Retry-After, or an exhausted quota) allows no request
+        /// before the call's deadline.
+        case rateLimited
         case tls
         /// Any other failure to exchange the request.
         case transport
@@ -105,8 +108,8 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         self.attempts = attempts
     }
 
-    /// 429: DevRev kept rate limiting past the retry budget.
-    public var isRateLimited: Bool { status == 429 }
+    /// 429: DevRev kept rate limiting past the retry budget, or its limit allows no request in time.
+    public var isRateLimited: Bool { status == 429 || kind == .rateLimited }
     /// 401 or 403.
     public var isNotAllowed: Bool { status == 401 || status == 403 }
     /// 5xx or a transport failure: DevRev could not be reached or stayed unavailable.
@@ -127,6 +130,7 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case .connectionRefused: "connection_refused"
         case .connectionReset: "connection_reset"
         case .timeout: "timeout"
+        case .rateLimited: "rate_limited"
         case .tls: "tls"
         case .transport: "transport"
         case .malformedResponse: "malformed_response"

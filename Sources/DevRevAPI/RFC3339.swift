@@ -12,6 +12,9 @@ public enum RFC3339 {
         return text.utf8.withContiguousStorageIfAvailable { parse($0) } ?? nil
     }
 
+    /// The Unix seconds RFC 3339 can write: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    public static let unixSecondsRange: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
     /// The same instant in DevRev's form, in UTC with milliseconds (`2026-11-26T12:00:00.000Z`),
     /// for a valid date-time; nil otherwise. What the binding sends for a date a script gives as text.
     public static func normalize(_ text: String) -> String? {

@@ -117,6 +117,12 @@ public final class LuaRuntime {
         rb_install_module(state, module.name, module.isGlobal ? 1 : 0)
     }
 
+    /// Takes a module out of `require`'s reach (one that only the host's own Lua, run before the
+    /// script, needed). A global of that name stays.
+    public func unregister(_ name: String) {
+        rb_remove_module(state, name)
+    }
+
     /// The `__index` of a module table: called only for names the table does not hold.
     private static func unknownMember(of module: String) -> LuaFunction {
         LuaFunction(name: "\(module).__index") { call in
@@ -158,10 +164,11 @@ public final class LuaRuntime {
         for argument in arguments where !writer.push(argument) {
             throw LuaScriptError(kind: .runtime, message: "\(chunkName): an argument is nested too deeply")
         }
-        if let timeout = options.timeout {
-            // Saturating: a timeout of centuries means "no deadline in practice", never one in the past.
-            let (deadline, overflow) = rb_monotonic_ns().addingReportingOverflow(timeout.nanosecondsClamped)
-            vm.pointee.deadline_ns = overflow ? Int64.max : deadline
+        if let deadline = options.deadline {
+            let remaining = max(.zero, deadline - ContinuousClock.now - .milliseconds(1))
+            vm.pointee.deadline_ns = Self.deadline(after: remaining)
+        } else if let timeout = options.timeout {
+            vm.pointee.deadline_ns = Self.deadline(after: timeout)
         }
         let status = rb_pcall_script(state, Int32(arguments.count), LUA_MULTRET)
         guard status == LUA_OK else { throw scriptError(status: status) }
@@ -262,18 +269,6 @@ public final class LuaRuntime {
     }
 
     private func scriptError(status: Int32) -> LuaScriptError {
-        let kind: LuaScriptError.Kind
-        switch vm.pointee.tripped {
-        case RB_TRIP_TIMEOUT: kind = .timeout
-        case RB_TRIP_MEMORY: kind = .memoryLimit
-        case RB_TRIP_INTERRUPT: kind = .interrupted
-        default:
-            switch status {
-            case LUA_ERRERR: kind = .errorHandling
-            default: kind = .runtime
-            }
-        }
-
         rb_push_last_traceback(state)
         let traceback = LuaStackReader(state: state, root: "traceback").stringOnTop()
         rb_pop(state, 1)
@@ -283,7 +278,26 @@ public final class LuaRuntime {
 
         var reader = LuaStackReader(state: state, root: "error")
         let value = try? reader.read(at: -1)
-        var message: String
+        // An error value that is not a string is shown through its __tostring, which is script
+        // code: a limit can trip inside it, and then that limit is how the run ended.
+        var display: String?
+        if lua_type(state, -1) == LUA_TSTRING {
+            display = reader.stringOnTop()
+        } else if vm.pointee.tripped == RB_TRIP_NONE {
+            rb_push_display_string(state, -1)
+            display = reader.stringOnTop().map { location.isEmpty ? $0 : "\(location) \($0)" } ?? "(error object)"
+            rb_pop(state, 1)
+        }
+        rb_pop(state, 1)
+
+        let kind: LuaScriptError.Kind
+        switch vm.pointee.tripped {
+        case RB_TRIP_TIMEOUT: kind = .timeout
+        case RB_TRIP_MEMORY: kind = .memoryLimit
+        case RB_TRIP_INTERRUPT: kind = .interrupted
+        default: kind = status == LUA_ERRERR ? .errorHandling : .runtime
+        }
+        let message: String
         switch kind {
         case .timeout, .memoryLimit, .interrupted:
             let fatal = Self.string(from: &vm.pointee.fatal)
@@ -295,17 +309,16 @@ public final class LuaRuntime {
             }
             message = fatal.isEmpty ? text : fatal
         default:
-            if lua_type(state, -1) == LUA_TSTRING {
-                message = reader.stringOnTop() ?? ""
-            } else {
-                rb_push_display_string(state, -1)
-                let display = reader.stringOnTop() ?? "(error object)"
-                rb_pop(state, 1)
-                message = location.isEmpty ? display : "\(location) \(display)"
-            }
+            message = display ?? ""
         }
-        rb_pop(state, 1)
         return LuaScriptError(kind: kind, message: message, value: value, traceback: traceback)
+    }
+
+    /// The VM's deadline `duration` from now. Saturating: a timeout of centuries means "no deadline
+    /// in practice", never one in the past.
+    private static func deadline(after duration: Duration) -> Int64 {
+        let (deadline, overflow) = rb_monotonic_ns().addingReportingOverflow(max(1, duration.nanosecondsClamped))
+        return overflow ? Int64.max : deadline
     }
 
     private static func defaultTimeoutMessage(_ timeout: Duration?) -> String {

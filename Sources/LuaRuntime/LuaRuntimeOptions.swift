@@ -2,6 +2,10 @@
 public struct LuaRuntimeOptions: Sendable {
     /// Wall-clock time a script may run, counted from the start of `run`. Nil: no limit.
     public var timeout: Duration?
+    /// An instant the script must not run past, shared with the host's own work (its requests
+    /// end there too): when set, it wins over `timeout`'s start-of-run count, and the VM stops a
+    /// millisecond before it, so a host call the deadline cut short always finds the limit tripped.
+    public var deadline: ContinuousClock.Instant?
     /// Bytes the VM may allocate. Nil: no cap. Default 256 MiB.
     public var memoryLimit: Int?
     /// Directories `require` searches, in order (the script's own directory is added by `run`).
@@ -17,6 +21,7 @@ public struct LuaRuntimeOptions: Sendable {
 
     public init(
         timeout: Duration? = nil,
+        deadline: ContinuousClock.Instant? = nil,
         memoryLimit: Int? = LuaRuntimeOptions.defaultMemoryLimit,
         searchPaths: [String] = [],
         allowedEnvironmentVariables: [String] = [],
@@ -24,6 +29,7 @@ public struct LuaRuntimeOptions: Sendable {
         memoryLimitMessage: String? = nil
     ) {
         self.timeout = timeout
+        self.deadline = deadline
         self.memoryLimit = memoryLimit
         self.searchPaths = searchPaths
         self.allowedEnvironmentVariables = allowedEnvironmentVariables

@@ -31,10 +31,12 @@ struct ClientErrorTests {
     }
 
     @Test func redactionReplacesEveryOccurrenceAndLeavesOtherBytesAlone() {
-        #expect(DevRevClient.redacting("tok", in: Array("tok-tok.xtokx".utf8)) == Array("***-***.x***x".utf8))
-        #expect(DevRevClient.redacting("tok", in: Array("to".utf8)) == Array("to".utf8))
-        #expect(DevRevClient.redacting("tok", in: Array("none here".utf8)) == Array("none here".utf8))
-        #expect(DevRevClient.redacting("", in: [1, 2]) == [1, 2])
+        let token = "tok-5ecret"
+        #expect(DevRevClient.redacting(token, in: Array("tok-5ecret-tok-5ecret.xtok-5ecretx".utf8)) == Array("***-***.x***x".utf8))
+        #expect(DevRevClient.redacting(token, in: Array("tok-5ecre".utf8)) == Array("tok-5ecre".utf8))
+        #expect(DevRevClient.redacting(token, in: Array("tok-5ecrettok-5ecre".utf8)) == Array("***tok-5ecre".utf8))
+        #expect(DevRevClient.redacting(token, in: Array("none here".utf8)) == Array("none here".utf8))
+        #expect(DevRevClient.redacting("t", in: Array(#"{"title":"t"}"#.utf8)) == Array(#"{"title":"t"}"#.utf8), "too short to search for")
     }
 
     @Test(arguments: [

@@ -84,7 +84,9 @@ struct SandboxBehaviourTests {
             // two requests left over the window, one now and one 150 s later, past this call's
             // 30 s deadline.
             let error = await caught { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
-            #expect(error?.kind == .timeout)
+            #expect(error?.kind == .rateLimited, "rate limited (a run exits 75), not a timeout of DevRev's (69)")
+            #expect(error?.isRateLimited == true)
+            #expect(error?.neverSent == true)
             #expect(error?.message.contains("rate limit") == true)
             #expect(sandbox.statistics.snapshot.requests == 2, "no request was spent on a 429")
             #expect(sandbox.statistics.snapshot.throttled == 0)

@@ -133,6 +133,9 @@ void rb_push_display_string(lua_State *L, int idx);
  * global `name` when as_global is non-zero. */
 void rb_install_module(lua_State *L, const char *name, int as_global);
 
+/* Makes `require(name)` no longer find module `name` (a module only the host's own Lua uses). */
+void rb_remove_module(lua_State *L, const char *name);
+
 /* Sets the ';'-separated directories that `require` searches, in order. */
 void rb_set_search_path(lua_State *L, const char *directories);
 

@@ -87,9 +87,12 @@ enum IncidentModule {
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [
             LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
-            LuaModule(name: "_runbook_internal", functions: [walks.startFunction, listPage, comments.commentsPage], isGlobal: false),
+            LuaModule(name: internalModule, functions: [walks.startFunction, listPage, comments.commentsPage], isGlobal: false),
         ]
     }
+
+    /// The functions only the prelude uses; out of the script's reach once the prelude has run.
+    static let internalModule = "_runbook_internal"
 
     /// Lua code that completes the module: the lazy iterators `incident.list` and `incident.comments`.
     static let prelude = """

@@ -24,6 +24,16 @@ struct JournaledExchange: Sendable {
     func run(_ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
+        if let deadline, ContinuousClock.now >= deadline {
+            // Never sent (a batch item the deadline reached first): journaled as such, not as a
+            // request that timed out.
+            record.error = "not_sent"
+            if mutation, let failure = await write(.init(event: .notSent, operation: operation.name, incident: incident, body: bytes,
+                                                         note: "the run's deadline passed before it was sent")) {
+                return Outcome(record: record, result: .failure(failure), journalFailed: true)
+            }
+            return Outcome(record: record, result: .failure(ScriptFailure(type: "timeout", message: "\(operation): not sent: the run's deadline passed")))
+        }
         if mutation, let failure = await write(.init(event: .intent, operation: operation.name, incident: incident, body: bytes)) {
             return Outcome(record: record, result: .failure(failure), journalFailed: true)
         }

@@ -175,6 +175,7 @@ struct RequestConverter {
         switch value {
         case .integer, .number:
             guard let seconds = value.integerValue else { throw fail(path, "expected whole Unix seconds, got \(value)") }
+            guard RFC3339.unixSecondsRange.contains(seconds) else { throw fail(path, "\(seconds) is outside the years 0001 to 9999") }
             return RFC3339.format(unixSeconds: seconds)
         case .string:
             let given = try text(value, path: path)

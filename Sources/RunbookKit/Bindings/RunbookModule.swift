@@ -14,10 +14,13 @@ enum RunbookModule {
             return [.integer(Int64(date.timeIntervalSince1970.rounded(.down)))]
         }
         let date = LuaFunction(name: "date") { call in
-            let value = try call.value(at: 1)
-            let seconds = value == .nil ? clock.now() : value.integerValue
+            let value = try? call.value(at: 1)
+            let seconds = value == .nil ? clock.now() : value?.integerValue
             guard let seconds else {
-                throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(call.typeName(at: 1))")
+                throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(value.map { "\($0)" } ?? call.typeName(at: 1))")
+            }
+            guard RFC3339.unixSecondsRange.contains(seconds) else {
+                throw ScriptFailure.validation("runbook.date", field: nil, "\(seconds) is outside the years 0001 to 9999")
             }
             return [.string(LuaString(RFC3339.format(unixSeconds: seconds)))]
         }

@@ -76,7 +76,7 @@ struct ScriptFailure: Error, LuaRaisableError, CustomStringConvertible {
         case ("validation", _): .dataError
         case ("configuration", _): .configuration
         case (_, 401?), (_, 403?): .notAllowed
-        case (_, 429?): .temporaryFailure
+        case (_, 429?), ("rate_limited", _): .temporaryFailure
         case (_, let code?) where code >= 500: .unavailable
         case ("connection_refused", _), ("connection_reset", _), ("timeout", _), ("tls", _), ("transport", _): .unavailable
         default: .scriptError

@@ -75,11 +75,15 @@ public enum Doctor {
             let claims = try? JSONDecoder().decode(JSONValue.self, from: data),
             case .object(let fields) = claims
         else { return nil }
+        // An `exp` that is no date RFC 3339 can write (1e300, say) is no expiry to check.
+        let seconds: Double
         switch fields["exp"] {
-        case .integer(let seconds)?: return Date(timeIntervalSince1970: TimeInterval(seconds))
-        case .number(let seconds)?: return Date(timeIntervalSince1970: seconds)
+        case .integer(let value)?: seconds = Double(value)
+        case .number(let value)?: seconds = value
         default: return nil
         }
+        guard seconds.isFinite, Double(RFC3339.unixSecondsRange.lowerBound)...Double(RFC3339.unixSecondsRange.upperBound) ~= seconds else { return nil }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     /// One cheap read; on failure, the exit status its error class has.

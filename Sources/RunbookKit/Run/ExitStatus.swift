@@ -5,6 +5,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case usage = 64
     case dataError = 65
     case unavailable = 69
+    case outputError = 74
     case temporaryFailure = 75
     case notAllowed = 77
     case configuration = 78
@@ -19,6 +20,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .usage: "bad command line"
         case .dataError: "bad script or data: syntax error, a parameter or a request field failed validation"
         case .unavailable: "DevRev stayed unavailable after retries (5xx, connection failures)"
+        case .outputError: "the --output json run report could not be written (standard output closed or full)"
         case .temporaryFailure: "temporary: rate limited past the retry budget, or another run holds the lock"
         case .notAllowed: "not allowed: 401 or 403"
         case .configuration: "configuration: no token, unreadable or too-open token file, bad base URL, unwritable audit journal"

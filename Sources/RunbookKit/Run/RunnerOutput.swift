@@ -8,19 +8,28 @@ import Darwin
 public struct RunnerOutput: Sendable {
     public var standardOutput: @Sendable (UnsafeRawBufferPointer) -> Void
     public var standardError: @Sendable (String) -> Void
+    /// Writes the `--output json` report to standard output; false when it could not be written.
+    public var report: @Sendable (String) -> Bool
 
     public init(
         standardOutput: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
-        standardError: @escaping @Sendable (String) -> Void
+        standardError: @escaping @Sendable (String) -> Void,
+        report: (@Sendable (String) -> Bool)? = nil
     ) {
         self.standardOutput = standardOutput
         self.standardError = standardError
+        self.report = report ?? { text in
+            var text = text
+            text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0)) }
+            return true
+        }
     }
 
     /// The process's standard output and standard error, unbuffered.
     public static let process = RunnerOutput(
         standardOutput: { bytes in FileDescriptorWriter.write(bytes, to: STDOUT_FILENO) },
-        standardError: { text in FileDescriptorWriter.write(text, to: STDERR_FILENO) }
+        standardError: { text in FileDescriptorWriter.write(text, to: STDERR_FILENO) },
+        report: { text in FileDescriptorWriter.write(text, to: STDOUT_FILENO) }
     )
 
     func write(_ text: String) {
@@ -31,8 +40,10 @@ public struct RunnerOutput: Sendable {
 
 /// Writes all bytes to a file descriptor, retrying on short writes and EINTR.
 public enum FileDescriptorWriter {
-    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) {
-        guard var pointer = bytes.baseAddress else { return }
+    /// False when not every byte could be written (a closed pipe, a full device).
+    @discardableResult
+    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+        guard var pointer = bytes.baseAddress else { return true }
         var remaining = bytes.count
         while remaining > 0 {
             #if canImport(Glibc)
@@ -42,15 +53,17 @@ public enum FileDescriptorWriter {
             #endif
             if written < 0 {
                 if errno == EINTR { continue }
-                return
+                return false
             }
             remaining -= written
             pointer += written
         }
+        return true
     }
 
-    public static func write(_ text: String, to descriptor: Int32) {
+    @discardableResult
+    public static func write(_ text: String, to descriptor: Int32) -> Bool {
         var text = text
-        text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
+        return text.withUTF8 { write(UnsafeRawBufferPointer($0), to: descriptor) }
     }
 }

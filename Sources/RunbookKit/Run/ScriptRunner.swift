@@ -15,9 +15,11 @@ public enum ScriptRunner {
         let runID = Self.makeRunID()
         var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable)
         let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
-            if options.outputJSON {
-                report.finish(status: status, error: error)
-                output.write(report.json())
+            guard options.outputJSON else { return status }
+            report.finish(status: status, error: error)
+            guard output.report(report.json()) else {
+                output.standardError("runbook: cannot write the run report to standard output: \(String(cString: strerror(errno))) (the run itself ended with \(status.rawValue))\n")
+                return .outputError
             }
             return status
         }
@@ -92,7 +94,9 @@ public enum ScriptRunner {
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
         do throws(LuaScriptError) {
-            let runtime = try LuaRuntime(options: runtimeOptions(for: options), output: printTarget)
+            var limits = runtimeOptions(for: options)
+            limits.deadline = deadline
+            let runtime = try LuaRuntime(options: limits, output: printTarget)
             runtime.register(RunbookModule.make(
                 args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
@@ -104,6 +108,7 @@ public enum ScriptRunner {
             SignalWatcher.watch(runtime.interruptHandle)
             defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
+            runtime.unregister(IncidentModule.internalModule)
             try runtime.run(file: options.scriptPath)
         } catch {
             var status = exitStatus(for: error)
@@ -152,9 +157,17 @@ public enum ScriptRunner {
                 let applied = try PlanApplier.apply(planner.changes, connection: live, say: say)
                 say("applied \(applied.applied.count) of \(count) planned changes, skipped \(applied.skipped.count)")
             } catch {
-                output.standardError("runbook: \(error)\n")
-                result.status = error.exitStatus
-                result.message = error.description
+                if let deadline, let timeout = options.timeout, ContinuousClock.now >= deadline {
+                    // The deadline, not DevRev, stopped the apply phase.
+                    let message = "timeout: the run ran past --timeout \(DurationArgument.format(timeout)) while sending its plan (\(error))"
+                    output.standardError("runbook: \(message)\n")
+                    result.status = .timeout
+                    result.message = message
+                } else {
+                    output.standardError("runbook: \(error)\n")
+                    result.status = error.exitStatus
+                    result.message = error.description
+                }
             }
             result.calls += live.calls
             result.rateLimitWait += live.rateLimitWait

@@ -104,7 +104,8 @@ final class AuditJournal: Sendable {
 
     deinit { close(descriptor) }
 
-    enum Event: String { case intent, outcome }
+    /// `not_sent`: a change the run meant to make but never sent (its deadline came first).
+    enum Event: String { case intent, outcome, notSent = "not_sent" }
 
     struct Record: Sendable {
         var event: Event
