@@ -105,6 +105,44 @@ struct ClientRetryTests {
         #expect(error?.status == 429)
     }
 
+    /// A 429 the call could not wait out (its Retry-After ends past the deadline) still holds
+    /// back every later call of the client, in either form of the header and however large.
+    @Test(arguments: ["30", "HTTP-DATE", "99999999999999999999999"])
+    func aFinal429sRetryAfterHoldsBackTheNextCall(_ header: String) async throws {
+        let value: String
+        if header == "HTTP-DATE" {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            value = formatter.string(from: Date().addingTimeInterval(30))
+        } else {
+            value = header
+        }
+        let (first, second, count) = try await withServer(
+            maxAttempts: 4, timeouts: .init(connect: .seconds(2), attempt: .seconds(3), total: .seconds(3)),
+            { _, index in index == 0 ? .json(429, #"{"message":"slow down"}"#, headers: [("Retry-After", value)]) : .json(200, incidentJSON) }
+        ) { client, server in
+            let first = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") }
+            let second = await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-2") }
+            return (first, second, server.requests.count)
+        }
+        #expect(first?.status == 429)
+        #expect(second?.kind == .rateLimited, "the pause outlasts the second call's deadline: \(String(describing: second))")
+        #expect(count == 1, "no request went out during the pause")
+    }
+
+    @Test func retryAfterIsReadInBothForms() {
+        let now = Date(timeIntervalSince1970: 1_795_694_400)
+        #expect(DevRevClient.retryAfter("120", now: now) == .seconds(120))
+        #expect(DevRevClient.retryAfter(" 5 ", now: now) == .seconds(5))
+        #expect(DevRevClient.retryAfter("Thu, 26 Nov 2026 12:00:30 GMT", now: now) == .seconds(30))
+        #expect(DevRevClient.retryAfter("Thu, 26 Nov 2026 11:00:00 GMT", now: now) == .zero)
+        #expect(DevRevClient.retryAfter("99999999999999999999999", now: now) == DevRevClient.longestRetryAfter)
+        #expect(DevRevClient.retryAfter("soon", now: now) == nil)
+        #expect(DevRevClient.retryAfter("-5", now: now) == nil)
+    }
+
     @Test func anExhaustedQuotaWaitsForTheResetInsteadOfSpendingA429() async throws {
         let requests = try await withServer({ _, index in
             let reset = Int(Date().timeIntervalSince1970) + 2
