@@ -60,6 +60,9 @@ extension DevRevClient {
                 break
             }
         }
+        if error is BodyTimeout {
+            return DevRevError(kind: .timeout, operation: name, message: "no complete response within \(timeout) (the body stalled)")
+        }
         if error is NIOTooManyBytesError {
             return DevRevError(kind: .malformedResponse, operation: name, message: "the response body is larger than \(Self.maximumBodySize) bytes")
         }

@@ -180,6 +180,25 @@ public final class DevRevClient: Sendable {
 
     /// The error of a call that stops before another attempt: the last attempt's, else (nothing
     /// was sent) one of `kind` saying why, marked as never sent.
+    /// The body of a response did not arrive within the attempt's timeout.
+    struct BodyTimeout: Error {}
+
+    /// `work`, unless `limit` passes first: then it is cancelled (which ends the request) and
+    /// `BodyTimeout` is thrown.
+    static func within<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        guard limit > .zero else { throw BodyTimeout() }
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw BodyTimeout() }
+            return value
+        }
+    }
+
     private static func givingUp(
         _ last: DevRevError?, operation: DevRevOperation, attempts: Int, kind: DevRevError.Kind = .timeout, reason: String
     ) -> DevRevError {
@@ -245,8 +264,11 @@ public final class DevRevClient: Sendable {
             logger.trace("request body", metadata: ["body": "\(Self.excerpt(body, redacting: configuration.token.value, limit: 4096))"])
         }
         do {
+            // The attempt's timeout covers the whole response, its body included: a server that sends
+            // the head and then stalls (or trickles) must not hold the call past it.
             let response = try await http.execute(request, timeout: TimeAmount(timeout))
-            let buffer = try await response.body.collect(upTo: Self.maximumBodySize)
+            let body = response.body
+            let buffer = try await Self.within(timeout - (clock.now - start)) { try await body.collect(upTo: Self.maximumBodySize) }
             let bytes = Self.redacting(configuration.token.value, in: Array(buffer.readableBytesView))
             let status = Int(response.status.code)
             let requestID = (response.headers.first(name: "x-request-id") ?? response.headers.first(name: "x-devrev-request-id"))

@@ -30,6 +30,28 @@ struct ClientErrorTests {
         #expect(body.contains(#""title":"*** and ***""#))
     }
 
+    /// A head and then silence (or a trickle) used to hold a call forever: the attempt's timeout
+    /// now covers the body. Bounded: the test gives up on the call after 20 s.
+    @Test func aBodyThatStallsAfterTheHeadTimesOut() async throws {
+        let error = try await withServer(
+            maxAttempts: 1, timeouts: .init(connect: .seconds(2), attempt: .seconds(1), total: .seconds(2)),
+            { _, _ in .stall(status: 200, body: #"{"incident":{"#) }
+        ) { client, _ in
+            try await withThrowingTaskGroup(of: DevRevError??.self) { group in
+                group.addTask { await expectDevRevError { () throws(DevRevError) in _ = try await client.getIncident(id: "INC-1") } }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    return .some(nil)
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+        }
+        let failure = try #require(error ?? nil, "the call was still waiting after 20 s")
+        #expect(failure.kind == .timeout)
+        #expect(failure.message.contains("no complete response within"))
+    }
+
     @Test func redactionReplacesEveryOccurrenceAndLeavesOtherBytesAlone() {
         let token = "tok-5ecret"
         #expect(DevRevClient.redacting(token, in: Array("tok-5ecret-tok-5ecret.xtok-5ecretx".utf8)) == Array("***-***.x***x".utf8))

@@ -27,6 +27,8 @@ final class TestHTTPServer: Sendable {
         case drop
         /// Announce a longer body than is sent, then close.
         case truncated(status: Int, body: String)
+        /// Send the head and the first bytes of a longer body, then nothing, never closing.
+        case stall(status: Int, body: String)
 
         static func json(_ status: Int, _ body: String, headers: [(String, String)] = []) -> Response {
             .reply(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
@@ -114,6 +116,12 @@ final class TestHTTPServer: Sendable {
                 context.write(wrapOutboundOut(.head(head)), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case .stall(let status, let text):
+                var fields = HTTPHeaders([("Content-Type", "application/json")])
+                fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
+                let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
             case .truncated(let status, let text):
                 var fields = HTTPHeaders([("Content-Type", "application/json")])
                 fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
