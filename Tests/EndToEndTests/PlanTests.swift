@@ -97,4 +97,35 @@ struct PlanTests {
         let missing = try await RunbookBinary.run(["apply", "/nonexistent/plan.json"])
         #expect(missing.status == 64)
     }
+
+    /// A plan file is input from whoever could write it: an edited one is refused before anything
+    /// is sent, the file is private, and apply prints the request it sends.
+    @Test func aTamperedPlanIsRefusedAndAppliedPlansShowWhatWasSent() async throws {
+        try await withSandbox { sandbox, _ in
+            let directory = try ScriptDirectory()
+            let plan = directory.url.appendingPathComponent("plan.json").path
+            let planned = try await runbook(["plan", "examples/reassign-owner.lua", "--arg", "from=DEVU-2", "--arg", "to=DEVU-4", "-o", plan], sandbox)
+            #expect(planned.status == 0, "\(planned.standardError)")
+            let mode = try FileManager.default.attributesOfItem(atPath: plan)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let original = try String(contentsOfFile: plan, encoding: .utf8)
+            let tamperings = [
+                original.replacingOccurrences(of: #""operation" : "incidents.update""#, with: #""operation" : "../../etc/passwd?x=1""#),
+                original.replacingOccurrences(of: #""operation" : "incidents.update""#, with: #""operation" : "incidents.get""#),
+                original.replacingOccurrences(of: #""incident" : "INC-7""#, with: #""incident" : "INC-1""#),
+            ]
+            for (index, text) in tamperings.enumerated() {
+                #expect(text != original, "tampering \(index) changed nothing")
+                let path = directory.url.appendingPathComponent("tampered-\(index).json").path
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                let applied = try await RunbookBinary.run(["apply", path, "--base-url", sandbox.baseURL], environment: ["DEVREV_TOKEN": Self.token])
+                #expect(applied.status == 65, "tampering \(index): \(applied.standardError)")
+                #expect(applied.standardError.contains("nothing was sent"))
+            }
+            #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
+            let applied = try await RunbookBinary.run(["apply", plan, "--base-url", sandbox.baseURL], environment: ["DEVREV_TOKEN": Self.token])
+            #expect(applied.status == 0, "\(applied.standardError)")
+            #expect(applied.standardOutput.contains(#"[sent incidents.update {"id":"INC-7","owned_by":{"set":["DEVU-4"]}}]"#), "\(applied.standardOutput)")
+        }
+    }
 }

@@ -135,7 +135,7 @@ public enum ScriptRunner {
             do {
                 try plan.write(to: path)
             } catch {
-                output.standardError("runbook: cannot write the plan \(path): \(error.localizedDescription)\n")
+                output.standardError("runbook: \(error)\n")
                 result.status = .usage
                 result.message = "cannot write the plan \(path)"
                 return result

@@ -1,6 +1,12 @@
 import DevRevAPI
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What `runbook plan -o FILE` writes and `runbook apply FILE` sends.
 struct PlanFile: Codable, Sendable {
     var version = 1
@@ -17,15 +23,51 @@ struct PlanFile: Codable, Sendable {
         case scriptSHA256 = "script_sha256"
     }
 
+    /// Writes the plan readable by this user only (mode 0600): it holds the requests of changes
+    /// to production. Written beside the target and renamed over it, so a reader never sees half.
     func write(to path: String) throws {
-        try Data(JSONWriter.encode(self, pretty: true)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let bytes = try JSONWriter.encode(self, pretty: true)
+        let temporary = path + ".\(getpid()).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw PlanError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        let written = bytes.withUnsafeBytes { FileDescriptorWriter.write($0, to: descriptor) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written, synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw PlanError("cannot write \(path): \(reason)")
+        }
     }
 
     static func read(_ path: String) throws -> PlanFile {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let plan = try JSONDecoder().decode(PlanFile.self, from: data)
         guard plan.version == 1 else { throw PlanError("\(path): plan version \(plan.version) is not one this runbook reads") }
+        for (index, change) in plan.changes.enumerated() {
+            if let problem = change.problem { throw PlanError("\(path): change \(index + 1) (\(change.operation)): \(problem); nothing was sent") }
+        }
         return plan
+    }
+}
+
+extension PlannedChange {
+    /// What is wrong with a change read from a plan file, which anyone who could write the file
+    /// may have edited: nil when it is a change `runbook plan` could have written.
+    var problem: String? {
+        guard let operation = DevRevOperation(named: self.operation) else { return "not a DevRev operation name" }
+        guard !operation.isRead else { return "a read is not a change" }
+        guard case .object(let fields) = body else { return "the request body is not an object" }
+        switch operation.name {
+        case DevRevOperation.updateIncident.name, DevRevOperation.deleteIncident.name:
+            // The incident is what `apply` checks for changes since the plan: it must be the one sent.
+            guard let incident, Planner.text(fields["id"]) == incident else { return "the change does not name the incident its request changes" }
+        case DevRevOperation.createTimelineEntry.name:
+            guard let incident, Planner.text(fields["object"]) == incident else { return "the comment does not name the incident it is on" }
+        default:
+            break
+        }
+        return nil
     }
 }
 
@@ -77,10 +119,16 @@ enum PlanApplier {
             } else {
                 _ = try connection.send(operation, body: change.body, incident: change.incident)
             }
-            say("applied  \(label)")
+            say("applied  \(label)  [sent \(operation.name) \(Self.shown(change.body))]")
             outcome.applied.append(change.incident ?? "create")
         }
         return outcome
+    }
+
+    /// The request as sent, for the operator: compact JSON, cut at 300 characters.
+    static func shown(_ body: JSONValue) -> String {
+        let text = (try? String(decoding: JSONWriter.bytes(body), as: UTF8.self)) ?? "?"
+        return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
     /// The operation to send a planned change with, and whether a retry is safe.
