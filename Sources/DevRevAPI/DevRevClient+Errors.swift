@@ -63,7 +63,7 @@ extension DevRevClient {
         if error is BodyTimeout {
             return DevRevError(kind: .timeout, operation: name, message: "no complete response within \(timeout) (the body stalled)")
         }
-        if error is NIOTooManyBytesError {
+        if error is NIOTooManyBytesError || error is BodyTooLarge {
             return DevRevError(kind: .malformedResponse, operation: name, message: "the response body is larger than \(Self.maximumBodySize) bytes")
         }
         if let io = error as? IOError {

@@ -23,7 +23,10 @@ public final class DevRevClient: Sendable {
         self.logger = logger
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: TimeAmount(configuration.timeouts.connect)),
+            // read: no byte for an attempt's whole timeout ends the request, the body included (a
+            // server that sends the head and then stalls); a trickle is stopped by `collectBody`.
+            timeout: HTTPClient.Configuration.Timeout(
+                connect: TimeAmount(configuration.timeouts.connect), read: TimeAmount(configuration.timeouts.attempt)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         )
         http.decompression = .disabled
@@ -178,27 +181,32 @@ public final class DevRevClient: Sendable {
         }
     }
 
-    /// The error of a call that stops before another attempt: the last attempt's, else (nothing
-    /// was sent) one of `kind` saying why, marked as never sent.
     /// The body of a response did not arrive within the attempt's timeout.
     struct BodyTimeout: Error {}
 
-    /// `work`, unless `limit` passes first: then it is cancelled (which ends the request) and
-    /// `BodyTimeout` is thrown.
-    static func within<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        guard limit > .zero else { throw BodyTimeout() }
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw BodyTimeout() }
-            return value
+    /// The body of a response is larger than `maximumBodySize`.
+    struct BodyTooLarge: Error {}
+
+    /// The body, chunk by chunk: past `deadline` with bytes still to come, the request ends with
+    /// `BodyTimeout` (a server that trickles its answer). A body that stalls entirely is ended by
+    /// the client's read timeout. Checked as each chunk arrives, never by a timer racing the data,
+    /// so an answer that has arrived is never refused because its task ran late.
+    static func collectBody(_ body: HTTPClientResponse.Body, expected: Int?, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await chunk in body {
+            let size: Int = collected.readableBytes + chunk.readableBytes
+            if size > maximumBodySize { throw BodyTooLarge() }
+            var part: ByteBuffer = chunk
+            collected.writeBuffer(&part)
+            var incomplete = true
+            if let expected { incomplete = size < expected }
+            if incomplete, ContinuousClock.now > deadline { throw BodyTimeout() }
         }
+        return collected
     }
 
+    /// The error of a call that stops before another attempt: the last attempt's, else (nothing
+    /// was sent) one of `kind` saying why, marked as never sent.
     private static func givingUp(
         _ last: DevRevError?, operation: DevRevOperation, attempts: Int, kind: DevRevError.Kind = .timeout, reason: String
     ) -> DevRevError {
@@ -267,8 +275,9 @@ public final class DevRevClient: Sendable {
             // The attempt's timeout covers the whole response, its body included: a server that sends
             // the head and then stalls (or trickles) must not hold the call past it.
             let response = try await http.execute(request, timeout: TimeAmount(timeout))
-            let body = response.body
-            let buffer = try await Self.within(timeout - (clock.now - start)) { try await body.collect(upTo: Self.maximumBodySize) }
+            let length: String? = response.headers.first(name: "content-length")
+            let expected: Int? = length.flatMap { Int($0) }
+            let buffer = try await Self.collectBody(response.body, expected: expected, until: start + timeout)
             let bytes = Self.redacting(configuration.token.value, in: Array(buffer.readableBytesView))
             let status = Int(response.status.code)
             let requestID = (response.headers.first(name: "x-request-id") ?? response.headers.first(name: "x-devrev-request-id"))

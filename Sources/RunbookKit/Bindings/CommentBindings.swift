@@ -104,11 +104,9 @@ final class CommentBindings {
                 throw ScriptFailure(type: "malformed_response", message: "\(function): the response is not an object")
             }
             var items: [LuaValue] = []
-            if case .array(let entries)? = page["timeline_entries"] {
-                for entry in entries {
-                    guard case .object(let entryFields) = entry, entryFields["type"] == .string("timeline_comment") else { continue }
-                    items.append(LuaJSON.lua(from: entry))
-                }
+            for entry in try ResponseShape.items(in: page, key: "timeline_entries", operation: function) {
+                guard case .object(let entryFields) = entry, entryFields["type"] == .string("timeline_comment") else { continue }
+                items.append(LuaJSON.lua(from: entry))
             }
             return [.array(items), .boolean(try walks.advance(walkID, walk, to: page["next_cursor"]))]
         }

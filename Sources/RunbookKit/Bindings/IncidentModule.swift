@@ -8,10 +8,7 @@ enum IncidentModule {
     static func make(connection: DevRevConnection, scope: MutationScope = MutationScope(declared: nil), runID: String = "test") -> [LuaModule] {
 
         func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> LuaValue {
-            guard case .object(let fields) = response, let incident = fields["incident"] else {
-                throw ScriptFailure(type: "malformed_response", message: "\(operation): the response has no incident")
-            }
-            return LuaJSON.lua(from: incident)
+            LuaJSON.lua(from: .object(try ResponseShape.incident(in: response, operation: operation)))
         }
 
         func table(_ call: LuaCall, _ function: String) throws -> LuaValue {
@@ -80,8 +77,7 @@ enum IncidentModule {
             guard case .object(let page) = response else {
                 throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
             }
-            var items: LuaValue = .array([])
-            if case .array(let incidents)? = page["incidents"] { items = .array(incidents.map(LuaJSON.lua(from:))) }
+            let items = LuaValue.array(try ResponseShape.items(in: page, key: "incidents", operation: "incident.list").map(LuaJSON.lua(from:)))
             return [items, .boolean(try walks.advance(id, walk, to: page["next_cursor"]))]
         }
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
