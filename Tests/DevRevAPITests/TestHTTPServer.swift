@@ -117,19 +117,20 @@ final class TestHTTPServer: Sendable {
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             case .stall(let status, let text):
-                var fields = HTTPHeaders([("Content-Type", "application/json")])
-                fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
-                let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
-                context.write(wrapOutboundOut(.head(head)), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                sendPartialBody(status: status, text, context: context)
             case .truncated(let status, let text):
-                var fields = HTTPHeaders([("Content-Type", "application/json")])
-                fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
-                let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
-                context.write(wrapOutboundOut(.head(head)), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                sendPartialBody(status: status, text, context: context)
                 context.close(promise: nil)
             }
+        }
+
+        /// The head of a body 100 bytes longer than `text`, and `text`.
+        private func sendPartialBody(status: Int, _ text: String, context: ChannelHandlerContext) {
+            var fields = HTTPHeaders([("Content-Type", "application/json")])
+            fields.replaceOrAdd(name: "Content-Length", value: "\(text.utf8.count + 100)")
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: fields)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
         }
     }
 }
