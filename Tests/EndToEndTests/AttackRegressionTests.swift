@@ -151,4 +151,30 @@ struct AttackRegressionTests {
         #expect([0, 69].contains(result.status), "\(result.status): \(result.standardOutput) \(result.standardError)")
         #expect(result.standardOutput.contains("token: "))
     }
+
+    @Test func theTokenFileRunAsAScriptIsRefusedWithoutEchoingIt() async throws {
+        let scripts = try ScriptDirectory()
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4MDAwMDAwMDB9.c2VjcmV0LXNpZ25hdHVyZQ"
+        let path = try scripts.write("token", token + "\n")
+        chmod(path, 0o600)
+        for arguments in [["run", path, "--token-file", path], ["run", path]] {
+            let result = try await RunbookBinary.run(arguments, environment: ["DEVREV_TOKEN": token])
+            #expect(result.status == 65, "\(arguments): \(result.standardError)")
+            #expect(result.standardError.contains("holds the DevRev token"))
+            for fragment in token.split(separator: ".") { #expect(!result.standardError.contains(fragment)) }
+        }
+    }
+
+    @Test func iteratorArgumentErrorsAreErrorTablesAtTheScriptsLine() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("args.lua", """
+            local ok, err = pcall(incident.list, 'x')
+            print(type(err), err.type, err.message)
+            for _ in incident.comments(42) do end
+            """)
+        let result = try await RunbookBinary.run(["run", "args.lua", "--sandbox"], directory: scripts.url)
+        #expect(result.status == 65, "\(result.standardError)")
+        #expect(result.standardOutput == "table\tvalidation\tincident.list: expected a table of filters, got string\n")
+        #expect(result.standardError.hasPrefix("args.lua:3: validation: incident.comments: expected an incident id"), "\(result.standardError)")
+    }
 }

@@ -63,6 +63,11 @@ enum IncidentModule {
             return [.array(groups)]
         }
         let walks = PageWalks()
+        /// `invalid(function, problem)`: the prelude's argument checks raise the same error table as
+        /// every other binding's.
+        let invalid = LuaFunction(name: "invalid") { call in
+            throw ScriptFailure.validation(try call.value(at: 1).stringValue ?? "incident", field: nil, try call.value(at: 2).stringValue ?? "invalid argument")
+        }
         let listPage = LuaFunction(name: "incident_list_page") { call in
             var filters = try table(call, "incident.list")
             let (id, walk) = try walks.walk(call, at: 2, in: "incident.list")
@@ -83,7 +88,7 @@ enum IncidentModule {
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [
             LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
-            LuaModule(name: internalModule, functions: [walks.startFunction, listPage, comments.commentsPage], isGlobal: false),
+            LuaModule(name: internalModule, functions: [walks.startFunction, listPage, comments.commentsPage, invalid], isGlobal: false),
         ]
     }
 
@@ -93,7 +98,7 @@ enum IncidentModule {
     /// Lua code that completes the module: the lazy iterators `incident.list` and `incident.comments`.
     static let prelude = """
         local internal = require("_runbook_internal")
-        local start_walk, list_page, comments_page = internal.start_walk, internal.incident_list_page, internal.incident_comments_page
+        local start_walk, list_page, comments_page, invalid = internal.start_walk, internal.incident_list_page, internal.incident_comments_page, internal.invalid
 
         -- An iterator over the items of the pages `fetch(walk)` returns as `items, more`; the walk
         -- (cursor and repeated-cursor guard) is kept in Swift.
@@ -115,7 +120,7 @@ enum IncidentModule {
 
         rawset(incident, "list", function(filters)
           if filters ~= nil and type(filters) ~= "table" then
-            error("incident.list: expected a table of filters, got " .. type(filters), 2)
+            invalid("incident.list", "expected a table of filters, got " .. type(filters))
           end
           filters = filters or {}
           return pages("incident.list", function(walk) return list_page(filters, walk) end)
@@ -123,10 +128,10 @@ enum IncidentModule {
 
         rawset(incident, "comments", function(id, options)
           if type(id) ~= "string" then
-            error("incident.comments: expected an incident id such as \\"INC-42\\", got " .. type(id), 2)
+            invalid("incident.comments", "expected an incident id such as \\"INC-42\\", got " .. type(id))
           end
           if options ~= nil and type(options) ~= "table" then
-            error("incident.comments: expected a table of options, got " .. type(options), 2)
+            invalid("incident.comments", "expected a table of options, got " .. type(options))
           end
           options = options or {}
           return pages("incident.comments", function(walk) return comments_page(id, options, walk) end)

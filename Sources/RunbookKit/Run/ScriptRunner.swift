@@ -68,6 +68,12 @@ public enum ScriptRunner {
             output.standardError("runbook: \(error.message)\n")
             return RunResult(status: .usage, message: error.message)
         }
+        if let token = session.connection.token?.value, token.utf8.count >= 8, source.contains(token.utf8) {
+            // The token file run as a script, say: it must not reach the VM, nor an error message.
+            let message = "\(options.scriptPath) holds the DevRev token; it is not a script, and the token never enters one"
+            output.standardError("runbook: \(message)\n")
+            return RunResult(status: .dataError, message: message)
+        }
         let digest = SHA256.hex(source)
         let args: [String: LuaValue]
         let declarations: ScriptDeclarations
