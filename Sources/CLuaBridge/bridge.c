@@ -87,6 +87,14 @@ static void *rb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return block;
 }
 
+size_t rb_memory_headroom(lua_State *L) {
+    rb_vm *vm = rb_vm_of(L);
+    if (vm->cap == 0) return SIZE_MAX;
+    return vm->used >= vm->cap ? 0 : vm->cap - vm->used;
+}
+
+void rb_trip_memory_from_host(lua_State *L) { rb_trip_memory(rb_vm_of(L)); }
+
 static int rb_panic(lua_State *L) {
     const char *message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
     fprintf(stderr, "runbook: unprotected Lua error: %s\n", message);

@@ -17,6 +17,9 @@ public final class DevRevClient: Sendable {
 
     /// Largest response body accepted.
     static let maximumBodySize = 32 * 1024 * 1024
+    /// The largest request body sent (1 MiB). DevRev publishes no limit; an incident or comment
+    /// near this size is a script's mistake (a loop that concatenates), not an operator's text.
+    public static let maximumRequestBodySize = 1024 * 1024
 
     public init(configuration: DevRevConfiguration, logger: Logger = Logger(label: "runbook.devrev")) {
         self.configuration = configuration
@@ -135,11 +138,21 @@ public final class DevRevClient: Sendable {
         public var attempts: Int
     }
 
+    /// Why a body of `size` bytes is not sent.
+    public static func oversizedRequestMessage(_ size: Int) -> String {
+        "the request body is \(size) bytes; runbook sends at most \(maximumRequestBodySize) bytes (1 MiB)"
+    }
+
     /// Sends raw JSON bytes to `operation`, with retries; returns the 2xx response. `deadline`
     /// shortens the call's total timeout (a script's own deadline, say).
     public func send(_ operation: DevRevOperation, body: [UInt8], deadline callDeadline: ContinuousClock.Instant? = nil)
         async throws(DevRevError) -> Exchange
     {
+        guard body.count <= Self.maximumRequestBodySize else {
+            var error = DevRevError(kind: .invalidRequest, operation: operation.name, message: Self.oversizedRequestMessage(body.count), attempts: 0)
+            error.neverSent = true
+            throw error
+        }
         let clock = ContinuousClock()
         let deadline = min(clock.now + configuration.timeouts.total, callDeadline ?? .now + configuration.timeouts.total)
         var attempt = 0

@@ -54,6 +54,9 @@ public struct SandboxConfiguration: Sendable {
             case lost
             /// A 200 whose body is not JSON.
             case malformed
+            /// A 200 whose JSON breaks the response schema: its incident's `stage.stage.name` is a number.
+            /// The request is not carried out.
+            case offSchema = "off-schema"
         }
 
         /// Share of requests (0 to 1) that get a fault, chosen among `kinds`.

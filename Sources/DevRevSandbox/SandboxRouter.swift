@@ -56,6 +56,10 @@ struct SandboxRouter: Sendable {
             break
         case .malformed:
             return .reply(status: 200, headers: headers + [("Content-Type", "application/json")], body: Array(#"{"incident": {"id": "#.utf8))
+        case .offSchema:
+            let incident = #"{"id":"don:core:dvrv-us-1:devo/0:incident/0","display_id":"INC-0","title":"off schema","stage":{"stage":{"name":7}}}"#
+            return .reply(status: 200, headers: headers + [("Content-Type", "application/json")],
+                          body: Array(#"{"incident":\#(incident),"incidents":[\#(incident)]}"#.utf8))
         }
         let answer = carryOut(String(operation), body: body, headers: headers)
         return fault == .lost ? .drop : answer

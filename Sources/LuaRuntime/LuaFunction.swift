@@ -84,8 +84,21 @@ public struct LuaCall {
     /// Argument `position` (1-based) converted to a `LuaValue`; `.nil` when absent.
     /// Errors name the argument (`root`, or "argument #N") and the path inside it.
     public func value(at position: Int, named root: String? = nil) throws(LuaConversionError) -> LuaValue {
-        var reader = LuaStackReader(state: state, root: root ?? "argument #\(position)")
+        var reader = LuaStackReader(state: state, root: root ?? "argument #\(position)", countsAgainstMemoryLimit: true)
         return try reader.read(at: Int32(position))
+    }
+
+    /// Bytes the VM may still allocate before its memory limit trips; nil without a limit. Host
+    /// work for the script that grows with its input (decoding a text it passed) stays within it.
+    public var memoryHeadroom: Int? {
+        let headroom = rb_memory_headroom(state)
+        return headroom == UInt.max ? nil : Int(clamping: headroom)
+    }
+
+    /// Trips the memory limit: host work for the script needed more than `memoryHeadroom`. The
+    /// script stops with the memory limit's error as soon as the call returns; it cannot catch it.
+    public func exceedMemoryLimit() {
+        rb_trip_memory_from_host(state)
     }
 
     /// The string keys of the table at argument `position`, read raw (no metamethods run).

@@ -10,14 +10,36 @@ struct LuaStackReader {
     /// Tables nested deeper than this are refused.
     static let maximumDepth = 64
 
+    /// What one value is counted as against the memory limit, besides a string's bytes: about
+    /// what its `LuaValue` and the container slot holding it take.
+    static let valueCost = 48
+
     let state: OpaquePointer
     private var ancestors: Set<UnsafeRawPointer> = []
     private var components: [LuaValuePath.Component] = []
     private let root: String
+    /// Bytes the converted value may still take; nil when the conversion is not counted.
+    private var budget: Int?
 
-    init(state: OpaquePointer, root: String) {
+    /// - Parameter countsAgainstMemoryLimit: the conversion is work done for the script: the
+    ///   value it produces may take no more than the VM has left under its memory limit (the
+    ///   same value read through shared tables counts each time it is reached). Past that, the
+    ///   memory limit trips and the conversion fails.
+    init(state: OpaquePointer, root: String, countsAgainstMemoryLimit: Bool = false) {
         self.state = state
         self.root = root
+        if countsAgainstMemoryLimit {
+            budget = Int(clamping: rb_memory_headroom(state))
+        }
+    }
+
+    private mutating func charge(_ bytes: Int) throws(LuaConversionError) {
+        guard let left = budget else { return }
+        budget = left - bytes
+        if left < bytes {
+            rb_trip_memory_from_host(state)
+            throw failure("converting the value takes more memory than is left under the memory limit")
+        }
     }
 
     private func failure(_ problem: String) -> LuaConversionError {
@@ -39,6 +61,7 @@ struct LuaStackReader {
 
     mutating func read(at index: Int32) throws(LuaConversionError) -> LuaValue {
         let index = lua_absindex(state, index)
+        try charge(Self.valueCost)
         switch lua_type(state, index) {
         case LUA_TNONE, LUA_TNIL:
             return .nil
@@ -54,6 +77,7 @@ struct LuaStackReader {
         case LUA_TSTRING:
             var length = 0
             guard let pointer = rb_tolstring_raw(state, index, &length) else { return .nil }
+            try charge(length)
             return .string(LuaString(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: length))))
         case LUA_TLIGHTUSERDATA where lua_touserdata(state, index) == rb_null_sentinel():
             return .null
@@ -99,6 +123,12 @@ struct LuaStackReader {
                 var length = 0
                 let pointer = rb_tolstring_raw(state, -2, &length)
                 let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
+                do {
+                    try charge(length)
+                } catch {
+                    rb_pop(state, 2)
+                    throw error
+                }
                 // ASCII keys (nearly all) are valid UTF-8 as they are.
                 let ascii = bytes.allSatisfy { $0 < 0x80 }
                 guard let key = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self) else {

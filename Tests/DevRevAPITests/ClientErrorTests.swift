@@ -175,3 +175,17 @@ struct ClientErrorTests {
         #expect(create?.attempts == 2)
     }
 }
+
+@Suite("Request size")
+struct RequestSizeTests {
+    @Test func aBodyLargerThanRunbookSendsIsRefusedBeforeAnyRequest() async throws {
+        try await withServer({ _, _ in .json(200, "{}") }) { client, server in
+            let body = Array(#"{"id":"INC-1","body":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: DevRevClient.maximumRequestBodySize) + Array(#""}"#.utf8)
+            let error = try await #require(throws: DevRevError.self) { try await client.send(.updateIncident, body: body) }
+            #expect(error.kind == .invalidRequest)
+            #expect(error.neverSent)
+            #expect(error.message.contains("runbook sends at most 1048576 bytes"))
+            #expect(server.requests.isEmpty)
+        }
+    }
+}

@@ -177,4 +177,88 @@ struct AttackRegressionTests {
         #expect(result.standardOutput == "table\tvalidation\tincident.list: expected a table of filters, got string\n")
         #expect(result.standardError.hasPrefix("args.lua:3: validation: incident.comments: expected an incident id"), "\(result.standardError)")
     }
+
+    @Test func hostSideConversionCountsAgainstTheMemoryLimit() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("shared.lua", """
+            local s = string.rep('x', 1e6); local t = {}
+            for i = 1, 3000 do t[i] = s end
+            print('caught', pcall(json.encode, t))
+            """)
+        try scripts.write("dag.lua", """
+            local x = {1}
+            for i = 1, 22 do x = {x, x} end
+            print('caught', pcall(log.warn, 'm', { a = x }))
+            """)
+        try scripts.write("decode.lua", """
+            local s = '[' .. string.rep('{"a":1,"b":"xxxxxxxxxx"},', 400000) .. '1]'
+            print('caught', pcall(json.decode, s))
+            """)
+        for script in ["shared.lua", "dag.lua", "decode.lua"] {
+            let result = try await RunbookBinary.run(["run", script, "--memory-limit", "64M"], directory: scripts.url)
+            #expect(result.status == 1, "\(script): \(result.standardError)")
+            #expect(result.standardError.contains("memory limit: the script used more than --memory-limit 64MiB"), "\(script): \(result.standardError)")
+            #expect(!result.standardOutput.contains("caught"), "the limit cannot be caught")
+        }
+        try scripts.write("fits.lua", "print(#json.decode('[' .. string.rep('1,', 1000) .. '1]'))\n")
+        let fits = try await RunbookBinary.run(["run", "fits.lua", "--memory-limit", "64M"], directory: scripts.url)
+        #expect(fits.standardOutput == "1001\n", "\(fits.standardError)")
+    }
+
+    @Test func aRequestBodyLargerThanRunbookSendsIsRefusedBeforeTheJournal() async throws {
+        try await withTestSandbox(SandboxConfiguration(token: Self.token)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            let state = try ScriptDirectory()
+            try scripts.write("huge.lua", "incident.update{ id = 'INC-1', body = string.rep('x', 1100000) }\n")
+            let result = try await run(["run", "huge.lua"], sandbox, directory: scripts, state: state)
+            #expect(result.status == 65, "\(result.standardError)")
+            #expect(result.standardError.contains("huge.lua:1: validation: incidents.update: the request body is 1100"), "\(result.standardError)")
+            #expect(result.standardError.contains("runbook sends at most 1048576 bytes (1 MiB)"))
+            #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
+            let journal = (try? String(contentsOfFile: state.url.path + "/runbook/audit.jsonl", encoding: .utf8)) ?? ""
+            #expect(!journal.contains("incidents.update"), "nothing journaled for a request never sent")
+        }
+    }
+
+    @Test func jsonAndConversionErrorsAreErrorTablesWithPlainPaths() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("messages.lua", #"""
+            local function show(f, ...) local ok, e = pcall(f, ...); print(type(e), e.type, e.message) end
+            show(json.decode, '[1,2,]')
+            show(json.decode, '{"a":1,"a":2}')
+            show(json.decode, string.rep('[', 65) .. string.rep(']', 65))
+            local c = {}; c.x = c
+            show(log.warn, 'm', { c = c })
+            show(json.encode, { a = { b = { c = c } } })
+            show(runbook.date, 0/0)
+            """#)
+        let result = try await RunbookBinary.run(["run", "messages.lua"], directory: scripts.url)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.split(separator: "\n").map(String.init) == [
+            "table\tvalidation\tjson.decode: not valid JSON: a trailing comma before ']' at line 1, column 6 (byte 6)",
+            "table\tvalidation\tjson.decode: not valid JSON: the key \"a\" appears twice in one object at line 1, column 8 (byte 8)",
+            "table\tvalidation\tjson.decode: not valid JSON: nested deeper than 64 levels at line 1, column 65 (byte 65)",
+            "table\tvalidation\tlog.warn: fields.c.x: the table contains itself (a cycle)",
+            "table\tvalidation\tjson.encode: a.b.c.x: the table contains itself (a cycle)",
+            "table\tvalidation\trunbook.date: expected whole Unix seconds, got NaN or an infinite number",
+        ])
+    }
+
+    @Test func anAnswerThatBreaksTheSchemaIsAMalformedResponse() async throws {
+        let faults = SandboxConfiguration.Faults(rate: 1, kinds: [.offSchema])
+        try await withTestSandbox(SandboxConfiguration(token: Self.token, faults: faults)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            try scripts.write("get.lua", """
+                local ok, err = pcall(incident.get, 'INC-1')
+                print(err.type, err.message)
+                for i in incident.list{} do print(i.stage.stage.name) end
+                """)
+            let result = try await run(["run", "get.lua"], sandbox, directory: scripts)
+            #expect(result.standardOutput
+                == "malformed_response\tincidents.get: the response does not match DevRev's schema: incident.stage.stage.name: expected String\n",
+                "\(result.standardError)")
+            #expect(result.standardError.hasPrefix("get.lua:3: malformed_response"), "\(result.standardError)")
+            #expect(result.standardError.contains("incidents[0].stage.stage.name: expected String"))
+        }
+    }
 }

@@ -80,6 +80,13 @@ typedef struct rb_vm {
  * thread (an atomic store); a tripped interrupt cannot be caught, like the other limits. */
 void rb_request_interrupt(rb_vm *vm);
 
+/* Bytes the VM may still allocate before its memory limit trips; SIZE_MAX without a cap. */
+size_t rb_memory_headroom(lua_State *L);
+
+/* Trips the memory limit from the host: work the host does on the script's behalf (converting
+ * its values) counts against the limit. Raised as soon as control returns to Lua. */
+void rb_trip_memory_from_host(lua_State *L);
+
 /* Creates a state that allocates through vm's capped allocator. NULL when malloc fails. */
 lua_State *rb_newstate(rb_vm *vm);
 rb_vm *rb_vm_of(lua_State *L);

@@ -5,12 +5,7 @@ import LuaRuntime
 enum JSONModule {
     static func make() -> LuaModule {
         let encode = LuaFunction(name: "encode") { call in
-            let value: LuaValue
-            do {
-                value = try call.value(at: 1, named: "json.encode")
-            } catch {
-                throw ScriptFailure.validation("json.encode", field: nil, "\(error)")
-            }
+            let value = try call.argument(1, in: "json.encode")
             do {
                 let bytes = try LuaJSON.encode(try LuaJSON.json(from: value))
                 return [.string(LuaString(bytes: bytes))]
@@ -19,18 +14,21 @@ enum JSONModule {
             }
         }
         let decode = LuaFunction(name: "decode") { call in
-            guard case .string(let text) = try call.value(at: 1) else {
+            guard call.typeName(at: 1) == "string", case .string(let text) = try call.argument(1, in: "json.decode") else {
                 throw ScriptFailure.validation("json.decode", field: nil, "expected a string, got \(call.typeName(at: 1))")
             }
-            do {
-                return [LuaJSON.lua(from: try LuaJSON.decode(text.bytes))]
+            // The text is already in the VM; its decoded form may take what the VM has left.
+            let parser = JSONParser(maximumDepth: LuaJSON.maximumDepth, byteBudget: call.memoryHeadroom.map { $0 / 2 } ?? .max)
+            do throws(JSONParseError) {
+                return [LuaJSON.lua(from: try parser.parse(text.bytes))]
             } catch {
-                throw ScriptFailure.validation("json.decode", field: nil, "not valid JSON")
+                if error.overBudget { call.exceedMemoryLimit() }
+                throw ScriptFailure.validation("json.decode", field: nil, "not valid JSON: \(error)")
             }
         }
         let array = LuaFunction(name: "array") { call in
             guard call.argumentCount > 0 else { return [.array([])] }
-            switch try call.value(at: 1, named: "json.array") {
+            switch try call.argument(1, in: "json.array") {
             case .array(let items): return [.array(items)]
             case .emptyTable, .nil: return [.array([])]
             default: throw ScriptFailure.validation("json.array", field: nil, "expected an array or nothing, got \(call.typeName(at: 1))")

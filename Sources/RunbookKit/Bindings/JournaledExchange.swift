@@ -24,6 +24,11 @@ struct JournaledExchange: Sendable {
     func run(_ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
+        guard bytes.count <= DevRevClient.maximumRequestBodySize else {
+            // Refused before the journal: it was never going to be sent.
+            record.error = "validation"
+            return Outcome(record: record, result: .failure(.validation(operation.name, field: nil, DevRevClient.oversizedRequestMessage(bytes.count))))
+        }
         if let deadline, ContinuousClock.now >= deadline {
             // Never sent (a batch item the deadline reached first): journaled as such, not as a
             // request that timed out.
@@ -40,7 +45,9 @@ struct JournaledExchange: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let result: Result<DevRevClient.Exchange, DevRevError>
+        SignalWatcher.requestStarted()
         do throws(DevRevError) {
+            defer { SignalWatcher.requestFinished() }
             result = .success(try await client.send(operation, body: bytes, deadline: deadline))
         } catch {
             result = .failure(error)
@@ -57,9 +64,15 @@ struct JournaledExchange: Sendable {
             outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: exchange.status,
                             requestID: exchange.requestID, durationMilliseconds: milliseconds)
             do {
-                answer = .success(try LuaJSON.decode(exchange.body))
+                let value = try LuaJSON.decode(exchange.body)
+                if let problem = ResponseSchema.problem(in: exchange.body, of: operation) {
+                    answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status,
+                                                    message: "\(operation): the response does not match DevRev's schema: \(problem)"))
+                } else {
+                    answer = .success(value)
+                }
             } catch {
-                answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON"))
+                answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON: \(error)"))
             }
         case .failure(let error) where conflictOnRetryIsDone && error.status == 409 && error.attempts > 1:
             record.status = 409

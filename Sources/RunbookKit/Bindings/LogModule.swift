@@ -10,13 +10,13 @@ enum LogModule {
             LuaFunction(name: level.rawValue) { call in
                 guard level >= threshold else { return [] }
                 let message: String
-                switch try call.value(at: 1) {
+                switch try call.argument(1, named: "message", in: "log.\(level.rawValue)") {
                 case .string(let text): message = text.description
                 case .nil: message = ""
                 case let other: message = "\(LuaJSON.lua(from: (try? LuaJSON.json(from: other)) ?? .null))"
                 }
                 var fields: [String: JSONValue] = [:]
-                switch try call.value(at: 2, named: "log fields") {
+                switch try call.argument(2, named: "fields", in: "log.\(level.rawValue)") {
                 case .object(let given):
                     for (key, value) in given {
                         do throws(LuaJSON.Failure) {

@@ -54,7 +54,11 @@ enum LuaJSON {
         try JSONWriter.bytes(value)
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// Tables nested deeper than this are refused, in both directions.
+    static let maximumDepth = 64
+
+    /// Strict JSON (see `JSONParser`): a response DevRev sent, or a text a script decodes.
+    static func decode(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try JSONParser(maximumDepth: maximumDepth).parse(bytes)
     }
 }

@@ -8,7 +8,7 @@ enum RunbookModule {
     static func make(args: [String: LuaValue], clock: RunClock, runID: String, dryRun: Bool) -> LuaModule {
         let now = LuaFunction(name: "now") { _ in [.integer(clock.now())] }
         let time = LuaFunction(name: "time") { call in
-            guard let text = try call.value(at: 1).stringValue, let date = RFC3339.parse(text) else {
+            guard let text = try call.argument(1, in: "runbook.time").stringValue, let date = RFC3339.parse(text) else {
                 throw ScriptFailure.validation("runbook.time", field: nil, "expected an RFC 3339 date-time such as 2026-11-26T12:00:00Z")
             }
             return [.integer(Int64(date.timeIntervalSince1970.rounded(.down)))]
@@ -17,7 +17,7 @@ enum RunbookModule {
             let value = try? call.value(at: 1)
             let seconds = value == .nil ? clock.now() : value?.integerValue
             guard let seconds else {
-                throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(value.map { "\($0)" } ?? call.typeName(at: 1))")
+                throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(value.map { "\($0)" } ?? (call.typeName(at: 1) == "number" ? "NaN or an infinite number" : call.typeName(at: 1)))")
             }
             guard RFC3339.unixSecondsRange.contains(seconds) else {
                 throw ScriptFailure.validation("runbook.date", field: nil, "\(seconds) is outside the years 0001 to 9999")

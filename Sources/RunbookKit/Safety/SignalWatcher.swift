@@ -19,6 +19,12 @@ public enum SignalWatcher {
     public static let grace: Duration = .seconds(10)
 
     private static let state = Mutex(State())
+    /// Requests sent and not yet answered, so the grace message says what the run was waiting on.
+    private static let requestsInFlight = Atomic<Int>(0)
+
+    /// Brackets one request to DevRev (`JournaledExchange`).
+    static func requestStarted() { requestsInFlight.add(1, ordering: .relaxed) }
+    static func requestFinished() { requestsInFlight.subtract(1, ordering: .relaxed) }
 
     private struct State {
         var received: ExitStatus?
@@ -66,8 +72,21 @@ public enum SignalWatcher {
         waiters.forEach { $0.resume(returning: status) }
         if stops, first {
             Watchdog.exit(after: grace, status: status) {
-                "runbook: the request in flight did not finish within \(DurationArgument.format(SignalWatcher.grace)) of \(name); stopped\n"
+                graceMessage(signal: name, requestsInFlight: requestsInFlight.load(ordering: .relaxed))
             }
+        }
+    }
+
+    /// What the run was stuck on when `grace` passed after `signal`.
+    static func graceMessage(signal: String, requestsInFlight: Int) -> String {
+        let grace = DurationArgument.format(SignalWatcher.grace)
+        return switch requestsInFlight {
+        case ...0:
+            "runbook: the script did not stop within \(grace) of \(signal): it was in work that cannot be interrupted (a long json.encode, a string function); stopped\n"
+        case 1:
+            "runbook: the request in flight did not finish within \(grace) of \(signal); stopped (its journal intent has no outcome)\n"
+        case let count:
+            "runbook: \(count) requests in flight did not finish within \(grace) of \(signal); stopped (their journal intents have no outcome)\n"
         }
     }
 

@@ -35,7 +35,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault-rate"), help: ArgumentHelp("Share of requests (0 to 1) that get a fault.", valueName: "R"))
     var faultRate: Double = 0
 
-    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, 429, drop, lost, malformed.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("Faults to choose from, comma-separated: 500, 503, 429, drop, lost, malformed, off-schema.", valueName: "LIST"))
     var faults: String = "500,503,drop,malformed"
 
     @Option(name: .customLong("fault-operations"), help: ArgumentHelp("Only these operations get faults, comma-separated (e.g. timeline-entries.create).", valueName: "LIST"))
@@ -61,7 +61,7 @@ struct SandboxCommand: AsyncParsableCommand {
     private func faultKinds() throws -> [SandboxConfiguration.Faults.Kind] {
         try faults.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { name in
             guard let kind = SandboxConfiguration.Faults.Kind(rawValue: name) else {
-                throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, lost, malformed")
+                throw ValidationError("--faults: unknown fault '\(name)'; use 500, 503, 429, drop, lost, malformed, off-schema")
             }
             return kind
         }
