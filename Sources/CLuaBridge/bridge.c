@@ -232,6 +232,14 @@ static int rb_msgh(lua_State *L) {
 }
 
 int rb_load_text(lua_State *L, const char *bytes, size_t length, const char *chunkname) {
+    /* A first line starting with '#' (a shebang such as "#!/usr/bin/env runbook run") is passed
+     * over, as lua's own loadfile does; its newline stays, so line numbers are unchanged. */
+    if (length > 0 && bytes[0] == '#') {
+        const char *newline = memchr(bytes, '\n', length);
+        size_t skipped = newline ? (size_t)(newline - bytes) : length;
+        bytes += skipped;
+        length -= skipped;
+    }
     return luaL_loadbufferx(L, bytes, length, chunkname, "t");
 }
 

@@ -187,30 +187,42 @@ public final class LuaRuntime {
         return results
     }
 
-    /// Runs the Lua file at `path`; `require` searches its directory first, then `searchPaths`.
+    /// Runs the Lua file at `path` (`-`: standard input); `require` searches its directory first
+    /// (the current one for standard input), then `searchPaths`.
     @discardableResult
     public func run(file path: String, arguments: [LuaValue] = []) throws(LuaScriptError) -> [LuaValue] {
-        let source = try Self.read(file: path)
+        try run(source: Self.read(file: path), file: path, arguments: arguments)
+    }
+
+    /// Runs `source`, already read from the file at `path` (a script is read once: a pipe cannot
+    /// be read twice), as `run(file:)` would.
+    @discardableResult
+    public func run(source: [UInt8], file path: String, arguments: [LuaValue] = []) throws(LuaScriptError) -> [LuaValue] {
         setSearchPaths([Self.directory(of: path)] + options.searchPaths)
-        return try run(source: source, chunkName: path, arguments: arguments)
+        return try run(source: source, chunkName: path == "-" ? "stdin" : path, arguments: arguments)
     }
 
     /// The largest script or module file loaded (4 MiB): runbooks are small, and a path such as
     /// `/dev/zero` must not fill memory.
     public static let maximumSourceSize = Int(RB_MAX_SOURCE_SIZE)
 
-    /// Reads a script file, with an error that names it. Only a regular file of at most
-    /// `maximumSourceSize` bytes: a FIFO, a device or a directory is refused without waiting on it.
+    /// Reads a script file, with an error that names it, once. A regular file of at most
+    /// `maximumSourceSize` bytes; a FIFO, a device or a directory is refused without waiting on it.
+    /// Standard input (`-`, `/dev/stdin`) and an open descriptor (`/dev/fd/N`, what `<(...)`
+    /// passes) are read to their end, whatever they are, within the same bound.
     public static func read(file path: String) throws(LuaScriptError) -> [UInt8] {
         func failure(_ reason: String) -> LuaScriptError {
-            LuaScriptError(kind: .unreadable, message: "cannot read \(path): \(reason)")
+            LuaScriptError(kind: .unreadable, message: "cannot read \(path == "-" ? "standard input" : path): \(reason)")
         }
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let isDescriptor = path == "-" || path == "/dev/stdin" || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/self/fd/")
+        let descriptor = path == "-" ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | (isDescriptor ? 0 : O_NONBLOCK))
         guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file") }
+        guard info.st_mode & S_IFMT == S_IFREG || (isDescriptor && info.st_mode & S_IFMT != S_IFDIR) else {
+            throw failure("not a regular file")
+        }
         guard info.st_size <= off_t(maximumSourceSize) else { throw failure("larger than \(maximumSourceSize >> 20) MiB") }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var filled = 0
@@ -331,8 +343,10 @@ public final class LuaRuntime {
         return "the script used more than its memory limit of \(limit) bytes"
     }
 
-    private static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
+    /// The directory `require` searches first for a script at `path` (`-`, standard input: the
+    /// current directory).
+    public static func directory(of path: String) -> String {
+        guard path != "-", let slash = path.lastIndex(of: "/") else { return "." }
         let directory = String(path[..<slash])
         return directory.isEmpty ? "/" : directory
     }

@@ -26,15 +26,20 @@ struct RunbookBinary {
 
     /// Runs the binary and waits for it on a thread of its own, so the test's cooperative-pool
     /// thread is never blocked.
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws -> Result {
+    /// `input`: what the binary reads on standard input (nothing by default).
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: String? = nil)
+        async throws -> Result
+    {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Swift.Result { try runAndWait(arguments, environment: environment, directory: directory) })
+                continuation.resume(with: Swift.Result {
+                    try runAndWait(arguments, environment: environment, directory: directory, input: input)
+                })
             }
         }
     }
 
-    private static func runAndWait(_ arguments: [String], environment: [String: String], directory: URL?) throws -> Result {
+    private static func runAndWait(_ arguments: [String], environment: [String: String], directory: URL?, input: String?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -54,10 +59,15 @@ struct RunbookBinary {
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let clock = ContinuousClock()
         let start = clock.now
         try process.run()
+        if let inputPipe, let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         // Read both pipes while the process runs so neither can fill up and block it, each on a
         // thread of its own: a dispatch worker blocked for a whole run would be taken from the
         // pool that resumes every test's tasks, and tests polling for a child's progress (the

@@ -102,7 +102,7 @@ int rb_cpcall(lua_State *L, lua_CFunction f, void *argument, int nresults);
 /* Opens the allow-listed standard library: the script environment. Protected (use rb_cpcall). */
 int rb_open_environment(lua_State *L);
 
-/* Loads a text chunk (binary chunks refused). Does not raise. */
+/* Loads a text chunk (binary chunks refused; a first line starting with '#' passed over). Does not raise. */
 int rb_load_text(lua_State *L, const char *bytes, size_t length, const char *chunkname);
 
 /* Calls the function below `nargs` arguments with the traceback handler, with limits armed.

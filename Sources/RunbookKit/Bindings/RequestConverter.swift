@@ -171,11 +171,20 @@ struct RequestConverter {
         }
     }
 
+    /// Why `seconds` is no date DevRev takes (nil when it is one), with a hint for milliseconds,
+    /// the usual mistake (`os.time() * 1000` from another system).
+    static func unixSecondsProblem(_ seconds: Int64) -> String? {
+        guard !RFC3339.unixSecondsRange.contains(seconds) else { return nil }
+        var problem = "\(seconds) is outside the years 0001 to 9999"
+        if RFC3339.unixSecondsRange.contains(seconds / 1000) { problem += "; it looks like milliseconds: divide by 1000" }
+        return problem
+    }
+
     private func dateTime(_ value: LuaValue, path: String) throws(ScriptFailure) -> String {
         switch value {
         case .integer, .number:
             guard let seconds = value.integerValue else { throw fail(path, "expected whole Unix seconds, got \(value)") }
-            guard RFC3339.unixSecondsRange.contains(seconds) else { throw fail(path, "\(seconds) is outside the years 0001 to 9999") }
+            if let problem = Self.unixSecondsProblem(seconds) { throw fail(path, problem) }
             return RFC3339.format(unixSeconds: seconds)
         case .string:
             let given = try text(value, path: path)

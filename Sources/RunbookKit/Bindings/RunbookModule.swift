@@ -19,8 +19,8 @@ enum RunbookModule {
             guard let seconds else {
                 throw ScriptFailure.validation("runbook.date", field: nil, "expected whole Unix seconds, got \(value.map { "\($0)" } ?? (call.typeName(at: 1) == "number" ? "NaN or an infinite number" : call.typeName(at: 1)))")
             }
-            guard RFC3339.unixSecondsRange.contains(seconds) else {
-                throw ScriptFailure.validation("runbook.date", field: nil, "\(seconds) is outside the years 0001 to 9999")
+            if let problem = RequestConverter.unixSecondsProblem(seconds) {
+                throw ScriptFailure.validation("runbook.date", field: nil, problem)
             }
             return [.string(LuaString(RFC3339.format(unixSeconds: seconds)))]
         }

@@ -11,6 +11,11 @@ public enum ScriptRunner {
     /// A longer `--timeout` counts as this (a century): the deadline never overflows the clock.
     static let longestTimeout: Duration = .seconds(100 * 365 * 86_400)
 
+    /// Why a plan cannot be written to `path` (`runbook plan -o`), checked before the script runs.
+    public static func problem(writingPlanTo path: String) -> String? {
+        PlanFile.problem(writingTo: path)
+    }
+
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
         let runID = Self.makeRunID()
         var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable)
@@ -98,7 +103,9 @@ public enum ScriptRunner {
         let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
         defer { connection.shutdown() }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
-        let printTarget: (UnsafeRawBufferPointer) -> Void = options.outputJSON ? toStandardError : output.standardOutput
+        // Standard output is the report's (--output json) or the plan's (plan -o -) alone.
+        let standardOutputTaken = options.outputJSON || options.planOutput == "-"
+        let printTarget: (UnsafeRawBufferPointer) -> Void = standardOutputTaken ? toStandardError : output.standardOutput
         do throws(LuaScriptError) {
             var limits = runtimeOptions(for: options)
             limits.deadline = deadline
@@ -115,7 +122,7 @@ public enum ScriptRunner {
             defer { SignalWatcher.watch(nil) }
             try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
             runtime.unregister(IncidentModule.internalModule)
-            try runtime.run(file: options.scriptPath)
+            try runtime.run(source: source, file: options.scriptPath)
         } catch {
             var status = exitStatus(for: error)
             if let deadline, ContinuousClock.now >= deadline, case .object(let fields)? = error.value, fields["type"] == "timeout" {
@@ -131,22 +138,30 @@ public enum ScriptRunner {
         var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes.map(\.summary),
                                rateLimitWait: connection.rateLimitWait)
         let say: (String) -> Void = { line in
-            if options.outputJSON { output.standardError(line + "\n") } else { output.write(line + "\n") }
+            if standardOutputTaken { output.standardError(line + "\n") } else { output.write(line + "\n") }
         }
         let count = planner.changes.count
+        if !planner.unchanged.isEmpty {
+            let list = planner.unchanged.count > 10 ? planner.unchanged.prefix(10).joined(separator: ", ") + ", …" : planner.unchanged.joined(separator: ", ")
+            say("unchanged: \(planner.unchanged.count) update\(planner.unchanged.count == 1 ? "" : "s") would change nothing (\(list)); not counted, not sent")
+        }
         if let path = options.planOutput {
             let plan = PlanFile(
                 runID: runID, script: options.scriptPath, scriptSHA256: digest, arguments: options.argumentTable,
                 created: RFC3339.format(Date()), changes: planner.changes)
             do {
-                try plan.write(to: path)
+                if path == "-" {
+                    output.write(String(decoding: try JSONWriter.encode(plan, pretty: true), as: UTF8.self) + "\n")
+                } else {
+                    try plan.write(to: path)
+                }
             } catch {
                 output.standardError("runbook: \(error)\n")
                 result.status = .usage
                 result.message = "cannot write the plan \(path)"
                 return result
             }
-            say("plan: \(count) change\(count == 1 ? "" : "s") written to \(path); nothing was sent")
+            say("plan: \(count) change\(count == 1 ? "" : "s") written to \(path == "-" ? "standard output" : path); nothing was sent")
             planner.changes.forEach { say("  " + $0.summary) }
         } else if let limit = options.maxChanges {
             guard count <= limit else {

@@ -40,10 +40,36 @@ struct PlanFile: Codable, Sendable {
         }
     }
 
+    /// Where a plan can be written: standard output (`-`), or a file in an existing directory
+    /// this user can write. Checked before the script runs; nil when fine.
+    static func problem(writingTo path: String) -> String? {
+        guard path != "-" else { return nil }
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return "cannot write the plan \(path): the directory \(directory) does not exist" }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return "cannot write the plan \(path): \(directory) is not a directory" }
+        guard access(directory, W_OK) == 0 else { return "cannot write the plan \(path): \(directory) is not writable" }
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return "cannot write the plan \(path): it is a directory" }
+        return nil
+    }
+
+    /// The plan at `path`, checked: a file that is not a plan, a plan of another version and a
+    /// change `runbook plan` could not have written are each a clear `PlanError`.
     static func read(_ path: String) throws -> PlanFile {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let plan = try JSONDecoder().decode(PlanFile.self, from: data)
-        guard plan.version == 1 else { throw PlanError("\(path): plan version \(plan.version) is not one this runbook reads") }
+        struct Header: Decodable { var version: Int?; var changes: JSONValue? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data), let version = header.version, header.changes != nil else {
+            throw PlanError("\(path) is not a runbook plan (write one with: runbook plan SCRIPT -o \(path))")
+        }
+        guard version == 1 else {
+            throw PlanError("\(path): plan version \(version) is not one this runbook reads (it reads version 1); make the plan again with this runbook")
+        }
+        let plan: PlanFile
+        do {
+            plan = try JSONDecoder().decode(PlanFile.self, from: data)
+        } catch {
+            throw PlanError("\(path) is not a valid runbook plan: \(DecodingErrorText.describe(error))")
+        }
         for (index, change) in plan.changes.enumerated() {
             if let problem = change.problem { throw PlanError("\(path): change \(index + 1) (\(change.operation)): \(problem); nothing was sent") }
         }

@@ -24,6 +24,9 @@ struct PlannedChange: Codable, Sendable {
 /// look like DevRev's).
 final class Planner {
     private(set) var changes: [PlannedChange] = []
+    /// Updates whose every field already holds the requested value (`INC-1`): not changes, so not
+    /// counted by `--max-changes`, not written to a plan, not applied.
+    private(set) var unchanged: [String] = []
     /// Every incident the run has read or planned, by id and by display id.
     private var incidents: [String: [String: JSONValue]] = [:]
     /// Summaries seen in any incident, to resolve references the way DevRev would.
@@ -120,6 +123,12 @@ final class Planner {
             after[key] = resolved(key, value, current: current[key])
         }
         let reference = Self.text(current["display_id"]) ?? Self.text(current["id"]) ?? Self.text(request["id"]) ?? "?"
+        // Exactly equal after resolving references: a value this run cannot resolve (an unseen
+        // user id) counts as a change, so a real change is never taken for a no-op.
+        if request.allSatisfy({ key, _ in key == "id" || after[key] == current[key] }) {
+            unchanged.append(reference)
+            return .object(current)
+        }
         changes.append(PlannedChange(
             operation: DevRevOperation.updateIncident.name, incident: Self.text(request["id"]) ?? reference, body: body,
             plannedModifiedDate: Self.text(current["modified_date"]), summary: "\(reference)  " + Self.diff(current, after)))

@@ -34,6 +34,22 @@ struct GlobalLint {
         var line: Int
     }
 
+    /// The modules `source` requires by a literal name (`require "util"`, `require("team.oncall")`),
+    /// with the line of each.
+    static func requiredModules(in source: [UInt8]) -> [(name: String, line: Int)] {
+        let tokens = tokenize(source)
+        var modules: [(name: String, line: Int)] = []
+        for (index, token) in tokens.enumerated() where token.kind == .name && token.text == "require" {
+            guard index == 0 || ![".", ":"].contains(tokens[index - 1].text) else { continue }
+            var argument = index + 1
+            if argument < tokens.count, tokens[argument].text == "(" { argument += 1 }
+            guard argument < tokens.count, tokens[argument].kind == .literal, tokens[argument].text.count > 2,
+                  tokens[argument].text.hasPrefix("\"") else { continue }
+            modules.append((String(tokens[argument].text.dropFirst().dropLast()), token.line))
+        }
+        return modules
+    }
+
     static func findings(in source: [UInt8]) -> [Finding] {
         let tokens = tokenize(source)
         let assigned = assignedGlobals(tokens)
@@ -225,6 +241,7 @@ struct GlobalLint {
             }
             if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
                 let startLine = line
+                let start = i
                 i += 1
                 while i < count, source[i] != c {
                     if source[i] == UInt8(ascii: "\\") {
@@ -244,8 +261,11 @@ struct GlobalLint {
                     }
                     i += 1
                 }
+                // A string without escapes keeps its text (`require "name"`); others are just strings.
+                let content = source[(start + 1)..<min(i, count)]
                 i += 1
-                tokens.append(Token(kind: .literal, text: "\"\"", line: startLine))
+                let text = content.contains(UInt8(ascii: "\\")) ? "" : String(decoding: content, as: UTF8.self)
+                tokens.append(Token(kind: .literal, text: "\"" + text + "\"", line: startLine))
                 continue
             }
             if let level = longBracket() {

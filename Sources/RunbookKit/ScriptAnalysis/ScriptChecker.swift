@@ -1,38 +1,107 @@
+import Foundation
 import LuaRuntime
 
 /// `runbook check`: compiles scripts without running them.
 public enum ScriptChecker {
-    /// Checks every script (it compiles, its declarations parse, it reads no global that nothing
-    /// defines); reports each problem on standard error and each success on standard output.
-    /// Returns 0 when all pass, 65 when any does not, 64 when one cannot be read.
-    public static func check(_ paths: [String], output: RunnerOutput = .process) async -> ExitStatus {
+    /// Checks every script: it compiles, its declarations parse, it reads no global that nothing
+    /// defines, and the same for every module it requires by a literal name (found as `require`
+    /// finds it: the script's directory, then `searchPaths`). Reports each problem on standard
+    /// error and each success on standard output. Returns 0 when all pass, 65 when any does not,
+    /// 64 when a script cannot be read.
+    public static func check(_ paths: [String], searchPaths: [String] = [], output: RunnerOutput = .process) async -> ExitStatus {
         await LuaThread.run {
             var status = ExitStatus.success
             for path in paths {
-                do throws(LuaScriptError) {
-                    let source = try LuaRuntime.read(file: path)
-                    let runtime = try LuaRuntime(options: LuaRuntimeOptions())
-                    try runtime.check(source: source, chunkName: path)
-                    do throws(ScriptDeclarations.Failure) {
-                        _ = try ScriptDeclarations.parse(source, path: path)
-                    } catch {
-                        throw LuaScriptError(kind: .syntax, message: error.description)
-                    }
-                    let findings = GlobalLint.findings(in: source)
-                    if !findings.isEmpty {
-                        throw LuaScriptError(
-                            kind: .syntax,
-                            message: findings.map { "\(path):\($0.line): reads the undefined global '\($0.name)'" }.joined(separator: "\n"))
-                    }
+                var checker = Checker(searchPaths: searchPaths)
+                checker.check(script: path)
+                if checker.problems.isEmpty {
                     var line = "\(path): ok\n"
                     line.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }
-                } catch {
-                    output.standardError("\(error.kind == .unreadable ? "runbook: " : "")\(error.message)\n")
-                    let failure = ScriptRunner.exitStatus(for: error)
+                    continue
+                }
+                for problem in checker.problems {
+                    output.standardError("\(problem.kind == .unreadable ? "runbook: " : "")\(problem.message)\n")
+                    let failure = ScriptRunner.exitStatus(for: problem)
                     if status == .success || failure == .usage { status = failure }
                 }
             }
             return status
+        }
+    }
+
+    private struct Checker {
+        let searchPaths: [String]
+        var problems: [LuaScriptError] = []
+        var visited: Set<String> = []
+
+        init(searchPaths: [String]) {
+            self.searchPaths = searchPaths
+        }
+
+        mutating func check(script path: String) {
+            guard let source = read(path) else { return }
+            guard compile(source, path: path) else { return }
+            do throws(ScriptDeclarations.Failure) {
+                _ = try ScriptDeclarations.parse(source, path: path)
+            } catch {
+                problems.append(LuaScriptError(kind: .syntax, message: error.description))
+            }
+            lint(source, path: path)
+            follow(source, from: path, roots: [LuaRuntime.directory(of: path)] + searchPaths)
+        }
+
+        private mutating func read(_ path: String) -> [UInt8]? {
+            do throws(LuaScriptError) {
+                return try LuaRuntime.read(file: path)
+            } catch {
+                problems.append(error)
+                return nil
+            }
+        }
+
+        private mutating func compile(_ source: [UInt8], path: String) -> Bool {
+            do throws(LuaScriptError) {
+                try LuaRuntime(options: LuaRuntimeOptions()).check(source: source, chunkName: path)
+                return true
+            } catch {
+                problems.append(error)
+                return false
+            }
+        }
+
+        private mutating func lint(_ source: [UInt8], path: String) {
+            for finding in GlobalLint.findings(in: source) {
+                problems.append(LuaScriptError(kind: .syntax, message: "\(path):\(finding.line): reads the undefined global '\(finding.name)'"))
+            }
+        }
+
+        private static func realPath(_ path: String) -> String {
+            guard let resolved = realpath(path, nil) else { return path }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+
+        /// Checks the modules `source` requires, depth first, each file once.
+        private mutating func follow(_ source: [UInt8], from path: String, roots: [String]) {
+            for (name, line) in GlobalLint.requiredModules(in: source) where !GlobalLint.knownGlobals.contains(name) {
+                let relative = name.replacingOccurrences(of: ".", with: "/") + ".lua"
+                let candidates = roots.map { $0.hasSuffix("/") ? $0 + relative : $0 + "/" + relative }
+                guard let module = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                    problems.append(LuaScriptError(
+                        kind: .syntax,
+                        message: "\(path):\(line): require('\(name)') finds no module: tried \(candidates.joined(separator: ", "))"))
+                    continue
+                }
+                guard visited.insert(Self.realPath(module)).inserted else { continue }
+                guard let moduleSource = read(module) else {
+                    // A module that cannot be read fails the run, but the script itself was readable.
+                    if let last = problems.popLast() { problems.append(LuaScriptError(kind: .syntax, message: "\(path):\(line): \(last.message)")) }
+                    continue
+                }
+                guard compile(moduleSource, path: module) else { continue }
+                lint(moduleSource, path: module)
+                follow(moduleSource, from: module, roots: roots)
+            }
         }
     }
 }

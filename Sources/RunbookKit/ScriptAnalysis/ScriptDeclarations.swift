@@ -53,9 +53,22 @@ struct ScriptDeclarations: Sendable {
     /// What the script may change (see `MutationScope`); nil: undeclared.
     var changes: Set<String>?
 
-    /// Reads the leading comment block of a script's source.
+    /// The tags runbook reads in the header.
+    static let tags = ["name", "description", "changes", "param"]
+    /// LuaLS annotation tags, which may share the header (`---@meta`, `---@diagnostic ...`) and
+    /// are passed over. Any other `@tag` is an error: a misspelled `@changes` must not silently
+    /// leave the script free to change any field.
+    static let editorTags: Set<String> = [
+        "meta", "diagnostic", "class", "field", "type", "alias", "module", "version", "see", "deprecated", "nodiscard",
+        "async", "cast", "enum", "generic", "operator", "overload", "package", "private", "protected", "return",
+        "source", "vararg", "as",
+    ]
+
+    /// Reads the leading comment block of a script's source. Every problem in it is reported at
+    /// once, one line each.
     static func parse(_ source: [UInt8], path: String) throws(Failure) -> ScriptDeclarations {
         var declarations = ScriptDeclarations()
+        var problems: [String] = []
         let text = String(decoding: source, as: UTF8.self)
         var number = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -66,27 +79,47 @@ struct ScriptDeclarations: Sendable {
             guard line.hasPrefix("--") else { break }
             guard line.hasPrefix("---") else { continue }
             let body = line.dropFirst(3).trimmingWhitespace()
-            if body.hasPrefix("@name ") {
-                declarations.name = body.dropFirst("@name ".count).trimmingWhitespace()
-            } else if body.hasPrefix("@changes ") {
-                let fields = body.dropFirst("@changes ".count).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
-                for field in fields where !MutationScope.isDeclarable(field) {
-                    var message = "\(path):\(number): '\(field)' is not an incident field an update can change, "
-                        + "create, delete, comment, devrev.call or an operation that changes data"
-                    message += didYouMean(field, among: Array(MutationScope.incidentNames))
-                    throw Failure(description: message, inDeclaration: true)
+            guard body.hasPrefix("@") else { continue }
+            let tag = String(body.dropFirst().prefix { !$0.isWhitespace })
+            let value = body.dropFirst(1 + tag.count).trimmingWhitespace()
+            let place = "\(path):\(number)"
+            switch tag {
+            case "name", "description":
+                guard !value.isEmpty else {
+                    problems.append("\(place): @\(tag) needs a value")
+                    continue
                 }
-                declarations.changes = (declarations.changes ?? []).union(fields)
-            } else if body.hasPrefix("@description ") {
-                declarations.description = body.dropFirst("@description ".count).trimmingWhitespace()
-            } else if body.hasPrefix("@param ") {
-                declarations.parameters.append(try parameter(body.dropFirst("@param ".count).trimmingWhitespace(), path: path, line: number))
+                if tag == "name" { declarations.name = value } else { declarations.description = value }
+            case "changes":
+                let fields = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                guard !fields.isEmpty else {
+                    problems.append("\(place): @changes needs the fields the script may change (e.g. '@changes severity, stage')")
+                    continue
+                }
+                for field in fields where !MutationScope.isDeclarable(field) {
+                    problems.append("\(place): '\(field)' is not an incident field an update can change, "
+                        + "create, delete, comment, devrev.call or an operation that changes data"
+                        + didYouMean(field, among: Array(MutationScope.incidentNames)))
+                }
+                declarations.changes = (declarations.changes ?? []).union(fields.filter(MutationScope.isDeclarable))
+            case "param":
+                do throws(Failure) {
+                    declarations.parameters.append(try parameter(value, path: path, line: number))
+                } catch {
+                    problems.append(error.description)
+                }
+            case _ where editorTags.contains(tag):
+                continue
+            default:
+                let suggestion = EditDistance.nearest(tag, among: tags).map { "; did you mean '@\($0)'?" } ?? ""
+                problems.append("\(place): unknown declaration '@\(tag)'\(suggestion) (runbook reads @name, @description, @changes and @param)")
             }
         }
         var seen: Set<String> = []
         for parameter in declarations.parameters where !seen.insert(parameter.name).inserted {
-            throw Failure(description: "\(path): parameter '\(parameter.name)' is declared twice", inDeclaration: true)
+            problems.append("\(path): parameter '\(parameter.name)' is declared twice")
         }
+        guard problems.isEmpty else { throw Failure(description: problems.joined(separator: "\n"), inDeclaration: true) }
         return declarations
     }
 
@@ -107,7 +140,7 @@ struct ScriptDeclarations: Sendable {
         case "boolean": type = .boolean
         case "duration": type = .duration
         default:
-            let choices = typeWord.split(separator: "|").map(String.init)
+            let choices = typeWord.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard choices.count >= 2, choices.allSatisfy({ !$0.isEmpty }) else {
                 throw Failure(description: "\(place): unknown type '\(typeWord)'; use string, integer, number, boolean, duration or a|b|c", inDeclaration: true)
             }
@@ -133,6 +166,10 @@ struct ScriptDeclarations: Sendable {
     /// `runbook.args` for these `--arg`s: typed, defaults filled in. Without declarations, every
     /// argument is a string, as given.
     func arguments(for given: [ScriptArgument]) throws(Failure) -> [String: LuaValue] {
+        var keys: Set<String> = []
+        for argument in given where !keys.insert(argument.key).inserted {
+            throw Failure(description: "--arg \(argument.key) is given more than once")
+        }
         guard !parameters.isEmpty else {
             var plain: [String: LuaValue] = [:]
             for argument in given { plain[argument.key] = .string(LuaString(argument.value)) }
@@ -145,6 +182,9 @@ struct ScriptDeclarations: Sendable {
                 let names = parameters.map(\.name)
                 message += didYouMean(argument.key, among: names)
                 throw Failure(description: message + " (the script declares: \(names.joined(separator: ", ")))")
+            }
+            if argument.value.isEmpty, parameter.defaultValue == nil {
+                throw Failure(description: "--arg \(argument.key) is empty; the script requires a value (\(parameter.type))")
             }
             values[argument.key] = try parameter.convert(argument.value)
         }
@@ -161,7 +201,11 @@ struct ScriptDeclarations: Sendable {
     func render(path: String) -> String {
         var text = "\(name ?? path)\(name == nil ? "" : " (\(path))")\n"
         if let description { text += "  \(description)\n" }
-        if let changes { text += "changes: \(changes.sorted().joined(separator: ", "))\n" }
+        if let changes {
+            text += "changes: \(changes.sorted().joined(separator: ", "))\n"
+        } else {
+            text += "changes: any field (no @changes declared)\n"
+        }
         if parameters.isEmpty {
             text += "  no declared parameters: every --arg reaches runbook.args as a string\n"
         } else {
@@ -202,6 +246,9 @@ extension ScriptDeclarations.Parameter {
             return attoseconds == 0 ? .integer(seconds) : .number(Double(seconds) + Double(attoseconds) / 1e18)
         case .choice(let values):
             guard values.contains(text) else { throw fail("one of \(values.joined(separator: ", "))") }
+            // Choices that are all integers (`0|1|2|3`) arrive as integers, all numbers as numbers.
+            if values.allSatisfy({ Int64($0) != nil }), let integer = Int64(text) { return .integer(integer) }
+            if values.allSatisfy({ Double($0)?.isFinite == true }), let number = Double(text) { return .number(number) }
             return .string(LuaString(text))
         }
     }

@@ -10,8 +10,12 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var script: ScriptRunOptions
 
-    @Option(name: .customShort("o"), help: ArgumentHelp("The plan file to write.", valueName: "PLAN"))
+    @Option(name: .customShort("o"), help: ArgumentHelp("The plan file to write; - writes it to standard output (the script's print goes to standard error).", valueName: "PLAN"))
     var planFile: String
+
+    func validate() throws {
+        if let problem = ScriptRunner.problem(writingPlanTo: planFile) { throw ValidationError(problem) }
+    }
 
     func run() async throws {
         var options = script.makeOptions()

@@ -20,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Read as usual, plan every change with its diff, send none.")
     var dryRun = false
 
-    @Option(name: .customLong("max-changes"), help: ArgumentHelp("Plan first; send the plan only if it has at most N changes (else exit 65).", valueName: "N"))
+    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("Plan first; send the plan only if it has at most N changes (else exit 65).", valueName: "N"))
     var maxChanges: Int?
 
     func validate() throws {

@@ -42,9 +42,17 @@ struct ScriptRunOptions: ParsableArguments {
 
     @OptionGroup var safety: LockAndJournalOptions
 
+    /// Below this a script cannot even open its libraries; a bare `512` almost surely meant 512M.
+    static let minimumMemoryLimit = 1 << 20
+
     func validate() throws {
         if sandbox, connection.baseURL != nil || connection.tokenFile != nil {
             throw ValidationError("--sandbox points the run at its own server: leave out --base-url and --token-file")
+        }
+        if memoryLimit.bytes < Self.minimumMemoryLimit {
+            throw ValidationError(
+                "--memory-limit \(ByteSizeArgument.format(memoryLimit.bytes)) is too small: at least 1MiB "
+                    + "(a number without a unit counts bytes; write 512M for 512 MiB)")
         }
         for name in allowedEnvironment where SecretEnvironment.names.contains(name) {
             throw ValidationError("--allow-env \(name): the token never enters a script")
