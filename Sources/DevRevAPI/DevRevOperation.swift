@@ -35,16 +35,28 @@ public struct DevRevOperation: Sendable, Hashable, CustomStringConvertible {
             parts.allSatisfy({ part in !part.isEmpty && part.utf8.allSatisfy { Self.nameBytes.contains($0) } })
         else { return nil }
         self.name = name
-        isIdempotent = [".get", ".list", ".count", ".group", ".update", ".delete"].contains { name.hasSuffix($0) }
+        isIdempotent = Self.isRead(name) || [".update", ".delete"].contains { name.hasSuffix($0) }
+    }
+
+    /// DevRev's reads whose names do not end in a read verb: the operations its public and beta
+    /// OpenAPI documents (2025-10) also serve as GET, the API's mark of an operation that changes
+    /// nothing. Every other GET operation ends in .get, .list, .count or .group.
+    static let publishedReads: Set<String> = [
+        "accounts.export", "airdrop.sync-units.history", "artifacts.locate", "auth-tokens.info", "conversations.export",
+        "dev-users.self", "keyrings.authorize", "org-schedules.evaluate", "rev-users.scan", "search.core", "search.hybrid",
+        "snap-ins.resources", "works.export",
+    ]
+
+    private static func isRead(_ name: String) -> Bool {
+        [".get", ".list", ".count", ".group"].contains { name.hasSuffix($0) } || publishedReads.contains(name)
     }
 
     private static let nameBytes: Set<UInt8> = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// Reads: operations whose name ends in .get, .list, .count or .group. Everything else changes
-    /// something and is journaled.
-    public var isRead: Bool {
-        [".get", ".list", ".count", ".group"].contains { name.hasSuffix($0) }
-    }
+    /// Reads: operations whose name ends in .get, .list, .count or .group, and the other operations
+    /// DevRev publishes as reads (`dev-users.self`, `works.export`, `search.core`, ...). Everything
+    /// else changes something and is journaled.
+    public var isRead: Bool { Self.isRead(name) }
 
     public var description: String { name }
 }

@@ -76,6 +76,9 @@ struct ScriptDeclarationsTests {
         }
         let scope = MutationScope(declared: declarations.changes)
         #expect(throws: Never.self) { try scope.permitCall(DevRevOperation(named: "parts.delete")!) }
+        #expect(DevRevOperation(named: "dev-users.self")?.isRead == true, "published as a GET operation")
+        #expect(DevRevOperation(named: "works.export")?.isIdempotent == true)
+        #expect(DevRevOperation(named: "works.archive")?.isRead == false)
         #expect(throws: ScriptFailure.self) { try MutationScope(declared: ["works.update"]).permitCall(DevRevOperation(named: "parts.delete")!) }
         #expect(throws: ScriptFailure.self) { try MutationScope(declared: nil).permitCall(DevRevOperation(named: "works.update")!) }
         #expect(throws: ScriptFailure.self) { try MutationScope(declared: ["severity"]).permit("incident.comment", declaredAs: "comment") }
