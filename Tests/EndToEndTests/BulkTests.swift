@@ -204,7 +204,7 @@ struct BulkTests {
             #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
 
             let over = try await runbook(["run", script, "--max-changes", "2"], sandbox)
-            #expect(over.status == 65)
+            #expect(over.status == 79)
             #expect(over.standardError.contains("the run would make 3 changes, more than --max-changes 2"))
             #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
 

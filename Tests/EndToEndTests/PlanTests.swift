@@ -65,9 +65,9 @@ struct PlanTests {
             _ = try await client.updateIncident(IncidentsUpdateRequest(id: "INC-7", title: "edited by a human"))
 
             let applied = try await RunbookBinary.run(["apply", plan, "--base-url", sandbox.baseURL], environment: ["DEVREV_TOKEN": Self.token])
-            #expect(applied.status == 0, "\(applied.standardError)")
+            #expect(applied.status == 80, "not applied in full: \(applied.standardError)")
             #expect(applied.standardOutput.contains("skipped  INC-7  owned_by [DEVU-2] -> [DEVU-4]  (modified since planned"))
-            #expect(applied.standardOutput.contains("applied 2 of 3 planned changes, skipped 1"))
+            #expect(applied.standardOutput.contains("applied 2 of 3 planned changes; 1 skipped"))
             #expect(try await client.getIncident(id: "INC-2").ownedBy?.first?.displayId == "DEVU-4")
             #expect(try await client.getIncident(id: "INC-12").ownedBy?.first?.displayId == "DEVU-4")
             #expect(try await client.getIncident(id: "INC-7").ownedBy?.first?.displayId == "DEVU-2")
@@ -77,13 +77,13 @@ struct PlanTests {
     @Test func theChangeBudgetSendsNothingWhenExceededAndThePlanOtherwise() async throws {
         try await withSandbox { sandbox, client in
             let over = try await runbook(["run", "examples/close-mitigated.lua", "--max-changes", "1"], sandbox)
-            #expect(over.status == 65)
+            #expect(over.status == 79)
             #expect(over.standardError.contains("the run would make 2 changes, more than --max-changes 1; nothing was sent"))
             #expect(try await client.getIncident(id: "INC-7").stage?.stage?.name == "mitigated")
 
             let within = try await runbook(["run", "examples/close-mitigated.lua", "--max-changes", "2"], sandbox)
             #expect(within.status == 0, "\(within.standardError)")
-            #expect(within.standardOutput.contains("applied 2 of 2 planned changes, skipped 0"))
+            #expect(within.standardOutput.contains("applied 2 of 2 planned changes\n"))
             #expect(try await client.getIncident(id: "INC-7").stage?.stage?.name == "resolved")
             #expect(try await client.getIncident(id: "INC-9").stage?.stage?.name == "resolved")
         }

@@ -125,7 +125,7 @@ struct SafetyRailTests {
         let result = try await RunbookBinary.run(["run", "assert.lua", "--sandbox", "--max-changes", "1"], directory: scripts.url)
         #expect(result.status == 0, "three re-assertions do not trip a budget of one: \(result.standardError)")
         #expect(result.standardOutput.contains("unchanged: 3 updates would change nothing (INC-1, INC-2, INC-3); not counted, not sent"))
-        #expect(result.standardOutput.contains("applied 1 of 1 planned changes"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("applied 1 of 1 planned change\n"), "\(result.standardOutput)")
     }
 
     @Test func devrevsPublishedReadsAreReadsThoughTheirNamesSayOtherwise() async throws {
@@ -143,5 +143,98 @@ struct SafetyRailTests {
         #expect(lines.first == "not_found", "dev-users.self is sent as a read (the sandbox does not serve it), not refused as an undeclared change: \(lines)")
         #expect(lines.dropFirst().first == "not_found", "works.export too: \(lines)")
         #expect(lines.dropFirst(2).first?.contains("validation: devrev.call: works.archive changes data") == true, "\(lines)")
+    }
+
+    private func journalLines(_ path: String) -> [[String: Any]] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func theBudgetHasItsOwnExitCodeAndAPartialApplySaysWhatItLeftUndone() async throws {
+        let token = "safety-rail-token"
+        try await withTestSandbox(SandboxConfiguration(token: token)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            let state = try ScriptDirectory()
+            let environment = ["DEVREV_TOKEN": token, "XDG_STATE_HOME": state.url.path]
+            try scripts.write("three.lua", """
+                incident.update{ id = 'INC-4', severity = 1 }
+                incident.update{ id = 'INC-5', stage = { stage = 'acknowledgd' } }
+                incident.comment('INC-4', 'escalated')
+                """)
+            let budget = try await RunbookBinary.run(
+                ["run", "three.lua", "--base-url", sandbox.baseURL, "--max-changes", "2"], environment: environment, directory: scripts.url)
+            #expect(budget.status == 79, "the budget is not a typo in the script: \(budget.standardError)")
+            #expect(budget.standardError.contains("more than --max-changes 2; nothing was sent"))
+
+            let plan = try await RunbookBinary.run(
+                ["plan", "three.lua", "--base-url", sandbox.baseURL, "-o", "three.json"], environment: environment, directory: scripts.url)
+            #expect(plan.status == 0, "\(plan.standardError)")
+            let apply = try await RunbookBinary.run(
+                ["apply", "three.json", "--base-url", sandbox.baseURL, "--output", "json"], environment: environment, directory: scripts.url)
+            #expect(apply.status == 80, "partially applied: \(apply.standardError)")
+            #expect(apply.standardError.contains("failed   INC-5  stage acknowledged -> acknowledgd  (invalid_id (400)"), "\(apply.standardError)")
+            #expect(apply.standardError.contains("not sent  INC-4  + comment \"escalated\""))
+            #expect(apply.standardError.contains("applied 1 of 3 planned changes; 1 failed; 1 not sent"))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(apply.standardOutput.utf8)) as? [String: Any])
+            #expect(report["outcome"] as? String == "partially_applied")
+            #expect(report["exit_code"] as? Int == 80)
+            let changes = try #require((report["applied"] as? [String: Any])?["changes"] as? [[String: Any]])
+            #expect(changes.map { $0["state"] as? String } == ["applied", "failed", "not_sent"])
+            let journal = journalLines(state.url.path + "/runbook/audit.jsonl")
+            let notSent = journal.filter { $0["event"] as? String == "not_sent" }
+            #expect(notSent.count == 1 && notSent.first?["operation"] as? String == "timeline-entries.create", "\(notSent)")
+            #expect((journal.last?["target"] as? [String: Any])?["base_url"] as? String == sandbox.baseURL)
+
+            try scripts.write("one.lua", "incident.update{ id = 'INC-6', title = 'renamed' }\n")
+            _ = try await RunbookBinary.run(["plan", "one.lua", "--base-url", sandbox.baseURL, "-o", "one.json"], environment: environment, directory: scripts.url)
+            let first = try await RunbookBinary.run(["apply", "one.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            #expect(first.status == 0 && first.standardOutput.contains("applied 1 of 1 planned change"), "\(first.standardOutput)")
+            let again = try await RunbookBinary.run(["apply", "one.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            #expect(again.status == 0, "applying twice finds the change done: \(again.standardOutput) \(again.standardError)")
+            #expect(again.standardOutput.contains("applied 0 of 1 planned change; 1 already done"), "\(again.standardOutput)")
+        }
+    }
+
+    @Test func plansJournalsAndReportsKnowTheirTarget() async throws {
+        let token = "safety-rail-token"
+        try await withTestSandbox(SandboxConfiguration(token: token)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            let state = try ScriptDirectory()
+            let environment = ["DEVREV_TOKEN": token, "XDG_STATE_HOME": state.url.path]
+            try scripts.write("one.lua", "incident.update{ id = 'INC-2', severity = 1 }\n")
+            let practice = try await RunbookBinary.run(["plan", "one.lua", "--sandbox", "-o", "practice.json"], environment: environment, directory: scripts.url)
+            #expect(practice.status == 0, "\(practice.standardError)")
+            let refused = try await RunbookBinary.run(["apply", "practice.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            #expect(refused.status == 65)
+            #expect(refused.standardError.contains("the plan was made against the sandbox, not \(sandbox.baseURL); nothing was sent (pass --allow-other-target"))
+            #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
+            let forced = try await RunbookBinary.run(
+                ["apply", "practice.json", "--base-url", sandbox.baseURL, "--allow-other-target"], environment: environment, directory: scripts.url)
+            #expect(forced.standardOutput.contains("INC-2  severity Sev2"), "told explicitly, apply goes on to its checks: \(forced.standardError)")
+            #expect(!forced.standardError.contains("--allow-other-target"))
+
+            let sandboxRun = try await RunbookBinary.run(["run", "one.lua", "--sandbox"], environment: environment, directory: scripts.url)
+            #expect(sandboxRun.status == 0)
+            let practiceJournal = journalLines(state.url.path + "/runbook/sandbox-audit.jsonl")
+            #expect(!practiceJournal.isEmpty, "sandbox runs journal apart from production")
+            #expect(practiceJournal.allSatisfy { ($0["target"] as? [String: Any])?["sandbox"] as? Bool == true })
+            #expect(journalLines(state.url.path + "/runbook/audit.jsonl").allSatisfy { ($0["target"] as? [String: Any])?["sandbox"] as? Bool == false })
+
+            let report = try await RunbookBinary.run(["run", "one.lua", "--sandbox", "--dry-run", "--output", "json"], environment: environment, directory: scripts.url)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any])
+            #expect(object["dry_run"] as? Bool == true)
+            #expect(object["mode"] as? String == "dry_run")
+            #expect(object["version"] is String && object["started_at"] is String && object["ended_at"] is String)
+            #expect((object["target"] as? [String: Any])?["sandbox"] as? Bool == true)
+            let planned = try #require((object["plan"] as? [[String: Any]])?.first)
+            let field = try #require((planned["fields"] as? [[String: Any]])?.first)
+            #expect(field["field"] as? String == "severity")
+            #expect((field["before"] as? [String: Any])?["label"] as? String == "Sev2", "\(field)")
+
+            let doctor = try await RunbookBinary.run(["doctor", "--base-url", sandbox.baseURL, "--output", "json"], environment: environment)
+            let checks = try #require(try JSONSerialization.jsonObject(with: Data(doctor.standardOutput.utf8)) as? [String: Any])
+            #expect((checks["checks"] as? [[String: Any]])?.contains { $0["name"] as? String == "api" && $0["level"] as? String == "ok" } == true, "\(doctor.standardOutput)")
+        }
     }
 }

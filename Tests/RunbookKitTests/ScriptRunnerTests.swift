@@ -58,6 +58,6 @@ struct ScriptRunnerTests {
     }
 
     @Test func exitCodesAreTheDocumentedOnes() {
-        #expect(ExitStatus.allCases.map(\.rawValue) == [0, 1, 64, 65, 69, 74, 75, 77, 78, 124, 130, 143])
+        #expect(ExitStatus.allCases.map(\.rawValue) == [0, 1, 64, 65, 69, 74, 75, 77, 78, 79, 80, 124, 130, 143])
     }
 }

@@ -110,6 +110,14 @@ final class DevRevConnection {
         return planner?.observe(response) ?? response
     }
 
+    /// Journals a change the run meant to send and did not (`not_sent`, with the body it would
+    /// have sent), so the journal lists what an apply left undone.
+    func journalNotSent(operation: String, incident: String?, body: JSONValue, note: String) {
+        guard let journal, let bytes = try? JSONWriter.bytes(body) else { return }
+        let record = AuditJournal.Record(event: .notSent, operation: operation, incident: incident, body: bytes, note: note)
+        BlockingBridge.wait { try? await journal.append(record) }
+    }
+
     /// One page of a list (`incidents.list`, `timeline-entries.list`), and the request for the
     /// next page started before this one is handed back, so the script works on one page while
     /// the next is on its way: one page ahead, never more. The page comes from that read-ahead when

@@ -13,6 +13,8 @@ public enum Doctor {
         var level: Level
         var name: String
         var detail: String
+
+        var json: JSONValue { .object(["level": .string(level.rawValue), "name": .string(name), "detail": .string(detail)]) }
     }
 
     /// Runs every check, prints one line each, and returns the first failure's exit status.
@@ -21,7 +23,9 @@ public enum Doctor {
         var status = ExitStatus.success
         func record(_ check: Check, failing: ExitStatus? = nil) {
             checks.append(check)
-            output.write("\(check.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))\(check.name): \(check.detail)\n")
+            if !options.outputJSON {
+                output.write("\(check.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))\(check.name): \(check.detail)\n")
+            }
             if check.level == .fail, let failing, status == .success { status = failing }
         }
 
@@ -46,12 +50,23 @@ public enum Doctor {
         record(writable(directory: RunLock.directory(), name: "lock directory"), failing: .configuration)
         let journal = options.auditLog ?? AuditJournal.defaultPath()
         record(writable(directory: (journal as NSString).deletingLastPathComponent, name: "journal directory"), failing: .configuration)
+        guard options.outputJSON else { return status }
+        var report: [String: JSONValue] = [
+            "version": .string(RunbookVersion.number), "checks": .array(checks.map(\.json)),
+            "outcome": .string(status == .success ? "success" : "error"), "exit_code": .integer(Int64(status.rawValue)),
+        ]
+        if let settings { report["target"] = RunTarget(settings: settings, sandbox: options.sandbox).json }
+        let text = ((try? String(decoding: JSONWriter.bytes(.object(report)), as: UTF8.self)) ?? "{}") + "\n"
+        guard output.report(text) else {
+            output.standardError("runbook: cannot write the report to standard output: \(String(cString: strerror(errno)))\n")
+            return .outputError
+        }
         return status
     }
 
     /// PATs are JWTs with an `exp` claim; other tokens cannot be checked for expiry.
     static func tokenCheck(_ token: DevRevToken, now: Date) -> Check {
-        guard let expiry = expiry(ofJWT: token.value) else {
+        guard let expiry = TokenClaims(token: token.value)?.expiry else {
             return Check(level: .ok, name: "token", detail: "present (not a JWT with an expiry: cannot tell when it expires)")
         }
         let day = expiry.formatted(Date.ISO8601FormatStyle().year().month().day())
@@ -64,26 +79,6 @@ public enum Doctor {
             return Check(level: .warn, name: "token", detail: "expires in \(days) day\(days == 1 ? "" : "s") (\(day)); replace it before then")
         }
         return Check(level: .ok, name: "token", detail: "expires in \(days) days (\(day))")
-    }
-
-    static func expiry(ofJWT token: String) -> Date? {
-        let parts = token.split(separator: ".")
-        guard parts.count == 3 else { return nil }
-        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while payload.count % 4 != 0 { payload += "=" }
-        guard let data = Data(base64Encoded: payload),
-            let claims = try? JSONDecoder().decode(JSONValue.self, from: data),
-            case .object(let fields) = claims
-        else { return nil }
-        // An `exp` that is no date RFC 3339 can write (1e300, say) is no expiry to check.
-        let seconds: Double
-        switch fields["exp"] {
-        case .integer(let value)?: seconds = Double(value)
-        case .number(let value)?: seconds = value
-        default: return nil
-        }
-        guard seconds.isFinite, Double(RFC3339.unixSecondsRange.lowerBound)...Double(RFC3339.unixSecondsRange.upperBound) ~= seconds else { return nil }
-        return Date(timeIntervalSince1970: seconds)
     }
 
     /// One cheap read; on failure, the exit status its error class has.

@@ -9,6 +9,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case temporaryFailure = 75
     case notAllowed = 77
     case configuration = 78
+    case budgetExceeded = 79
+    case partiallyApplied = 80
     case timeout = 124
     case interrupted = 130
     case terminated = 143
@@ -24,6 +26,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .temporaryFailure: "temporary: rate limited past the retry budget, or another run holds the lock"
         case .notAllowed: "not allowed: 401 or 403"
         case .configuration: "configuration: no token, unreadable or too-open token file, bad base URL, unwritable audit journal"
+        case .budgetExceeded: "the run would make more changes than --max-changes; nothing was sent"
+        case .partiallyApplied: "a plan was not applied in full: changes skipped (their incident changed since the plan) or a failure after others were sent; the output lists each"
         case .timeout: "the script ran past --timeout"
         case .interrupted: "stopped by SIGINT"
         case .terminated: "stopped by SIGTERM"

@@ -33,6 +33,8 @@ public struct RunOptions: Sendable {
     public var planOutput: String?
     /// `--max-changes N`: plan first; send the plan only if it has at most N changes.
     public var maxChanges: Int?
+    /// `apply --allow-other-target`: apply a plan made for another base URL, org or the sandbox.
+    public var allowOtherTarget = false
 
     var outputJSON: Bool { output == .json }
 

@@ -14,11 +14,14 @@ final class RunSession: Sendable {
     }
 
     let connection: DevRevConnection.Settings
+    /// Where the changes go, as plans, journal records and reports name it.
+    let target: RunTarget
     private let sandbox: Sandbox?
     private let lock: Mutex<RunLock?>
 
     private init(connection: DevRevConnection.Settings, sandbox: Sandbox?, lock: RunLock?) {
         self.connection = connection
+        self.target = RunTarget(settings: connection, sandbox: sandbox != nil)
         self.sandbox = sandbox
         self.lock = Mutex(lock)
     }
@@ -76,7 +79,9 @@ final class RunSession: Sendable {
     func openJournal(_ options: RunOptions, facts: AuditJournal.RunFacts, output: RunnerOutput) throws(Failure) -> AuditJournal {
         let journal: AuditJournal
         do throws(AuditJournal.Failure) {
-            journal = try AuditJournal(path: options.auditLog ?? AuditJournal.defaultPath(), facts: facts, isDefault: options.auditLog == nil)
+            journal = try AuditJournal(
+                path: options.auditLog ?? AuditJournal.defaultPath(sandbox: sandbox != nil), facts: facts, target: target,
+                isDefault: options.auditLog == nil)
         } catch {
             throw Failure(status: .configuration, description: error.description)
         }

@@ -18,15 +18,10 @@ public enum ScriptRunner {
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
         let runID = Self.makeRunID()
-        var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable)
+        let mode = options.planOutput != nil ? "plan" : options.dryRun ? "dry_run" : options.maxChanges != nil ? "max_changes" : "run"
+        var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable, mode: mode)
         let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
-            guard options.outputJSON else { return status }
-            report.finish(status: status, error: error)
-            guard output.report(report.json()) else {
-                output.standardError("runbook: cannot write the run report to standard output: \(String(cString: strerror(errno))) (the run itself ended with \(status.rawValue))\n")
-                return .outputError
-            }
-            return status
+            options.outputJSON ? report.deliver(status: status, error: error, output: output) : status
         }
 
         let session: RunSession
@@ -42,12 +37,15 @@ public enum ScriptRunner {
                 "runbook: the script ran past --timeout \(DurationArgument.format(timeout)) and did not return to Lua; stopped\n"
             }
         }
+        report.target = session.target
         let deadline = options.timeout.map { ContinuousClock.now + min($0, Self.longestTimeout) }
         let result = await LuaThread.run { runOnThisThread(options, session: session, runID: runID, deadline: deadline, output: output) }
         await session.close()
         report.calls = result.calls
         report.scriptSHA256 = result.digest
         report.plan = result.plan
+        report.unchanged = result.unchanged
+        report.applied = result.applied
         report.rateLimitWait = result.rateLimitWait
         return finish(result.status, result.message)
     }
@@ -57,10 +55,14 @@ public enum ScriptRunner {
         var message: String?
         var calls: [DevRevConnection.CallRecord] = []
         var digest: String?
-        /// The planned changes' summaries, for a run that planned.
-        var plan: [String]?
+        /// The planned changes, for a run that planned.
+        var plan: [PlannedChange]?
+        /// Updates the plan left out: they would change nothing.
+        var unchanged: [String]?
         /// How long the run's calls waited for DevRev's rate limit.
         var rateLimitWait: Duration = .zero
+        /// What `--max-changes` sent of its plan.
+        var applied: PlanApplier.Outcome?
     }
 
     static func runOnThisThread(
@@ -135,8 +137,8 @@ public enum ScriptRunner {
         guard let planner else {
             return RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait)
         }
-        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes.map(\.summary),
-                               rateLimitWait: connection.rateLimitWait)
+        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes,
+                               unchanged: planner.unchanged, rateLimitWait: connection.rateLimitWait)
         let say: (String) -> Void = { line in
             if standardOutputTaken { output.standardError(line + "\n") } else { output.write(line + "\n") }
         }
@@ -148,7 +150,7 @@ public enum ScriptRunner {
         if let path = options.planOutput {
             let plan = PlanFile(
                 runID: runID, script: options.scriptPath, scriptSHA256: digest, arguments: options.argumentTable,
-                created: RFC3339.format(Date()), changes: planner.changes)
+                created: RFC3339.format(Date()), target: session.target, changes: planner.changes)
             do {
                 if path == "-" {
                     output.write(String(decoding: try JSONWriter.encode(plan, pretty: true), as: UTF8.self) + "\n")
@@ -168,27 +170,29 @@ public enum ScriptRunner {
                 let message = "the run would make \(count) changes, more than --max-changes \(limit); nothing was sent"
                 output.standardError("runbook: \(message)\n")
                 planner.changes.forEach { output.standardError("  " + $0.summary + "\n") }
-                result.status = .dataError
+                result.status = .budgetExceeded
                 result.message = message
                 return result
             }
             let live = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal)
             defer { live.shutdown() }
-            do {
-                let applied = try PlanApplier.apply(planner.changes, connection: live, say: say)
-                say("applied \(applied.applied.count) of \(count) planned changes, skipped \(applied.skipped.count)")
-            } catch {
+            let outcome = PlanApplier.apply(planner.changes, connection: live, say: say)
+            say(outcome.summary)
+            result.applied = outcome
+            result.status = outcome.status
+            if let failure = outcome.failure {
                 if let deadline, let timeout = options.timeout, ContinuousClock.now >= deadline {
                     // The deadline, not DevRev, stopped the apply phase.
-                    let message = "timeout: the run ran past --timeout \(DurationArgument.format(timeout)) while sending its plan (\(error))"
+                    let message = "timeout: the run ran past --timeout \(DurationArgument.format(timeout)) while sending its plan (\(failure)); \(outcome.summary)"
                     output.standardError("runbook: \(message)\n")
                     result.status = .timeout
                     result.message = message
                 } else {
-                    output.standardError("runbook: \(error)\n")
-                    result.status = error.exitStatus
-                    result.message = error.description
+                    output.standardError("runbook: \(failure); \(outcome.summary)\n")
+                    result.message = "\(failure.description); \(outcome.summary)"
                 }
+            } else if result.status != .success {
+                result.message = outcome.summary
             }
             result.calls += live.calls
             result.rateLimitWait += live.rateLimitWait

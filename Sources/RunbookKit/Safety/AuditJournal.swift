@@ -41,13 +41,18 @@ final class AuditJournal: Sendable {
     let path: String
     private let descriptor: Int32
     private let facts: RunFacts
+    /// Where the run's changes go; every record names it.
+    private let target: RunTarget?
     private let writer = DispatchQueue(label: "runbook.audit-journal")
 
-    /// `$XDG_STATE_HOME/runbook/audit.jsonl`, else `~/.local/state/runbook/audit.jsonl`.
-    static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/runbook/audit.jsonl" }
+    /// `$XDG_STATE_HOME/runbook/audit.jsonl`, else `~/.local/state/runbook/audit.jsonl`. Runs
+    /// against `--sandbox` journal beside it in `sandbox-audit.jsonl`: practice runs never mix
+    /// with the record of production.
+    static func defaultPath(sandbox: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let name = sandbox ? "sandbox-audit.jsonl" : "audit.jsonl"
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/runbook/" + name }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return home + "/.local/state/runbook/audit.jsonl"
+        return home + "/.local/state/runbook/" + name
     }
 
     /// The journal ended in a record a stopped run had not finished writing (no newline): a new
@@ -58,9 +63,10 @@ final class AuditJournal: Sendable {
     /// a symlink, a file that is not this user's regular file, and a directory that others can
     /// write to (unless it is sticky and this user's): another user must never choose the file
     /// the journal appends to.
-    init(path: String, facts: RunFacts, isDefault: Bool = false) throws(Failure) {
+    init(path: String, facts: RunFacts, target: RunTarget? = nil, isDefault: Bool = false) throws(Failure) {
         self.path = path
         self.facts = facts
+        self.target = target
         func failure(_ reason: String) -> Failure { Failure(path: path, reason: reason, isDefault: isDefault) }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -144,6 +150,7 @@ final class AuditJournal: Sendable {
             "arguments": .object(facts.arguments.mapValues { .string($0) }), "event": .string(record.event.rawValue),
             "operation": .string(record.operation),
         ]
+        if let target { members["target"] = target.json }
         if let incident = record.incident { members["incident"] = .string(incident) }
         if let status = record.status { members["status"] = .integer(Int64(status)) }
         if let error = record.error { members["error"] = .string(error) }

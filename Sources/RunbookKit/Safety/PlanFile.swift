@@ -15,10 +15,12 @@ struct PlanFile: Codable, Sendable {
     var scriptSHA256: String
     var arguments: [String: String]
     var created: String
+    /// Where the plan was made for; nil in plans written before plans named their target.
+    var target: RunTarget?
     var changes: [PlannedChange]
 
     enum CodingKeys: String, CodingKey {
-        case version, script, arguments, created, changes
+        case version, script, arguments, created, target, changes
         case runID = "run_id"
         case scriptSHA256 = "script_sha256"
     }
@@ -100,73 +102,4 @@ extension PlannedChange {
 struct PlanError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Sends planned changes, skipping (and reporting) any incident modified since it was planned.
-enum PlanApplier {
-    struct Outcome {
-        var applied: [String] = []
-        var skipped: [String] = []
-    }
-
-    static func apply(_ changes: [PlannedChange], connection: DevRevConnection, say: (String) -> Void) throws(ScriptFailure) -> Outcome {
-        var outcome = Outcome()
-        for change in changes {
-            let label = change.summary
-            if let id = change.incident, let planned = change.plannedModifiedDate {
-                let response: JSONValue
-                do {
-                    response = try connection.send(.getIncident, body: .object(["id": .string(id)]), incident: id)
-                } catch where error.status == 404 {
-                    say("skipped  \(label)  (the incident no longer exists)")
-                    outcome.skipped.append(id)
-                    continue
-                }
-                let now = incidentModifiedDate(response)
-                if now != planned {
-                    say("skipped  \(label)  (modified since planned: \(planned) -> \(now ?? "-"))")
-                    outcome.skipped.append(id)
-                    continue
-                }
-            }
-            let operation = Self.operation(of: change)
-            if operation.name == DevRevOperation.createTimelineEntry.name {
-                // A comment says what the run did to its incident: not without the change itself.
-                if let id = change.incident, outcome.skipped.contains(id) {
-                    say("skipped  \(label)  (a change to the incident was skipped)")
-                    continue
-                }
-                do {
-                    _ = try connection.send(operation, body: change.body, incident: change.incident, conflictOnRetryIsDone: operation.isIdempotent)
-                } catch where error.status == 409 && operation.isIdempotent {
-                    say("skipped  \(label)  (already posted: the incident has a comment with this external_ref)")
-                    continue
-                }
-            } else {
-                _ = try connection.send(operation, body: change.body, incident: change.incident)
-            }
-            say("applied  \(label)  [sent \(operation.name) \(Self.shown(change.body))]")
-            outcome.applied.append(change.incident ?? "create")
-        }
-        return outcome
-    }
-
-    /// The request as sent, for the operator: compact JSON, cut at 300 characters.
-    static func shown(_ body: JSONValue) -> String {
-        let text = (try? String(decoding: JSONWriter.bytes(body), as: UTF8.self)) ?? "?"
-        return text.count > 300 ? String(text.prefix(300)) + "…" : text
-    }
-
-    /// The operation to send a planned change with, and whether a retry is safe.
-    static func operation(of change: PlannedChange) -> DevRevOperation {
-        if change.operation == DevRevOperation.createTimelineEntry.name, case .object(let body) = change.body, body["external_ref"] != nil {
-            return .createTimelineEntryWithExternalRef
-        }
-        return DevRevOperation(named: change.operation) ?? DevRevOperation(name: change.operation, isIdempotent: false)
-    }
-
-    private static func incidentModifiedDate(_ response: JSONValue) -> String? {
-        guard case .object(let fields) = response, case .object(let incident)? = fields["incident"] else { return nil }
-        return Planner.text(incident["modified_date"])
-    }
 }

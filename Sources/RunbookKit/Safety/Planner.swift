@@ -12,9 +12,18 @@ struct PlannedChange: Codable, Sendable {
     var plannedModifiedDate: String?
     /// The one-line description: `INC-42  severity Sev2 -> Sev1, owned_by [DEVU-1] -> [DEVU-7]`.
     var summary: String
+    /// Field by field, for machines: what an update or a create sets, before and after (as DevRev
+    /// shows the incident: `severity` `{"id":2,"label":"Sev2"}` -> `{"id":1,"label":"Sev1"}`).
+    var fields: [FieldChange]?
+
+    struct FieldChange: Codable, Sendable, Equatable {
+        var field: String
+        var before: JSONValue?
+        var after: JSONValue?
+    }
 
     enum CodingKeys: String, CodingKey {
-        case operation, incident, body, summary
+        case operation, incident, body, summary, fields
         case plannedModifiedDate = "planned_modified_date"
     }
 }
@@ -129,9 +138,11 @@ final class Planner {
             unchanged.append(reference)
             return .object(current)
         }
+        let fields = request.keys.sorted().filter { $0 != "id" && after[$0] != current[$0] }
+            .map { PlannedChange.FieldChange(field: $0, before: current[$0], after: after[$0]) }
         changes.append(PlannedChange(
             operation: DevRevOperation.updateIncident.name, incident: Self.text(request["id"]) ?? reference, body: body,
-            plannedModifiedDate: Self.text(current["modified_date"]), summary: "\(reference)  " + Self.diff(current, after)))
+            plannedModifiedDate: Self.text(current["modified_date"]), summary: "\(reference)  " + Self.diff(current, after), fields: fields))
         remember(after)
         markPlanned(after)
         return .object(after)
@@ -144,8 +155,10 @@ final class Planner {
             for (key, value) in request { incident[key] = resolved(key, value, current: nil) }
         }
         let title = Self.text(incident["title"]) ?? ""
+        let fields = incident.keys.sorted().filter { !["id", "display_id"].contains($0) }
+            .map { PlannedChange.FieldChange(field: $0, before: nil, after: incident[$0]) }
         changes.append(PlannedChange(operation: DevRevOperation.createIncident.name, incident: nil, body: body,
-                                     plannedModifiedDate: nil, summary: "+ create \"\(title)\""))
+                                     plannedModifiedDate: nil, summary: "+ create \"\(title)\"", fields: fields))
         return .object(incident)
     }
 
@@ -194,7 +207,8 @@ final class Planner {
     private func resolved(_ key: String, _ value: JSONValue, current: JSONValue?) -> JSONValue {
         func summary(_ reference: JSONValue, in table: [String: JSONValue]) -> JSONValue {
             guard case .string(let id) = reference else { return reference }
-            return table[id] ?? .object(["id": .string(id), "display_id": .string(id)])
+            // Unseen: only what the reference says (a DON is an id; anything else a display id).
+            return table[id] ?? .object([id.hasPrefix("don:") ? "id" : "display_id": .string(id)])
         }
         func list(_ value: JSONValue) -> [JSONValue] {
             if case .object(let wrapper) = value, case .array(let items)? = wrapper["set"] { return items }
@@ -215,7 +229,7 @@ final class Planner {
             })
         case "stage":
             guard case .object(let request) = value, case .string(let name)? = request["stage"] else { return value }
-            return stages[name] ?? .object(["stage": .object(["id": .string(name), "name": .string(name)])])
+            return stages[name] ?? .object(["stage": .object([name.hasPrefix("don:") ? "id" : "name": .string(name)])])
         case "severity", "reported_by", "source":
             guard case .integer(let id) = value else { return value }
             return enumLabels[key]?[id] ?? .object(["id": .integer(id)])
@@ -257,6 +271,22 @@ final class Planner {
             if case .object(let tag)? = fields["tag"] { return render(tag["name"] ?? tag["id"]) }
             for key in ["label", "display_id", "name", "id"] where fields[key] != nil { return render(fields[key]) }
             return (try? String(decoding: LuaJSON.encode(.object(fields)), as: UTF8.self)) ?? "{…}"
+        }
+    }
+}
+
+extension JSONValue {
+    /// Whether `other` holds everything this value says: the same scalars, objects with at least
+    /// these keys (each a subset), arrays of the same length (element by element). A planned
+    /// `{"id": 1}` is in DevRev's `{"id": 1, "label": "Sev1"}`.
+    func isSubset(of other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.object(let mine), .object(let theirs)):
+            return mine.allSatisfy { key, value in theirs[key].map { value.isSubset(of: $0) } ?? false }
+        case (.array(let mine), .array(let theirs)):
+            return mine.count == theirs.count && zip(mine, theirs).allSatisfy { $0.isSubset(of: $1) }
+        default:
+            return self == other
         }
     }
 }

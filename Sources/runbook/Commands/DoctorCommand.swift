@@ -13,10 +13,14 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal to check.", valueName: "PATH"))
     var auditLog: String?
 
+    @Option(help: "text, or json: the checks as one JSON object on standard output.")
+    var output: OutputFormat = .text
+
     func run() async throws {
         var options = RunOptions(scriptPath: "")
         connection.apply(to: &options)
         options.auditLog = auditLog
+        options.output = output
         let status = await Doctor.run(options)
         if status != .success { throw ExitCode(status.rawValue) }
     }
