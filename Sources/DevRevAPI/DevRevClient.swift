@@ -159,7 +159,13 @@ public final class DevRevClient: Sendable {
         var lastError: DevRevError?
         while true {
             attempt += 1
-            guard await gate.waitForTurn(deadline: deadline) else {
+            let logger = self.logger
+            let waiting: @Sendable (Duration) -> Void = { wait in
+                // Pacing spreads requests by milliseconds; a wait worth saying lasts a second or more.
+                guard wait >= .seconds(1) else { return }
+                logger.info("waiting for DevRev's rate limit", metadata: ["operation": "\(operation)", "wait": "\(Self.seconds(wait))"])
+            }
+            guard await gate.waitForTurn(deadline: deadline, willWait: waiting) else {
                 throw Self.givingUp(
                     lastError, operation: operation, attempts: attempt - 1, kind: .rateLimited,
                     reason: "DevRev's rate limit allows no request before the call's deadline")
@@ -187,11 +193,20 @@ public final class DevRevClient: Sendable {
             guard let wait = delay else { throw failure }
             guard attempt < configuration.retry.maxAttempts else { throw failure }
             guard clock.now + wait < deadline else { throw failure }
+            logger.info("retrying", metadata: [
+                "operation": "\(operation)", "after": "\(failure.typeName)\(failure.status.map { " (\($0))" } ?? "")",
+                "attempt": "\(attempt + 1) of \(configuration.retry.maxAttempts)", "wait": "\(Self.seconds(wait))",
+            ])
             if failure.status != 429 {
-                logger.debug("retrying", metadata: ["operation": "\(operation)", "attempt": "\(attempt)", "wait": "\(wait)"])
                 try? await clock.sleep(for: wait)
             }
         }
+    }
+
+    /// `1.5s`, for log lines.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(Double(milliseconds) / 1000)s"
     }
 
     /// The body of a response did not arrive within the attempt's timeout.

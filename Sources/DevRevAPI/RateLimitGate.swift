@@ -28,7 +28,7 @@ actor RateLimitGate {
 
     /// Waits until a call may go out, but not past `deadline`. Returns false when the wait would
     /// pass the deadline.
-    func waitForTurn(deadline: ContinuousClock.Instant) async -> Bool {
+    func waitForTurn(deadline: ContinuousClock.Instant, willWait: @Sendable (Duration) -> Void = { _ in }) async -> Bool {
         let now = clock.now
         var until = pausedUntil.flatMap { $0 > now ? $0 : nil }
         if let spacing, now < spacing.until {
@@ -42,6 +42,7 @@ actor RateLimitGate {
             return true
         }
         guard until <= deadline else { return false }
+        willWait(until - now)
         try? await clock.sleep(until: until)
         waited += clock.now - now
         inFlight += 1

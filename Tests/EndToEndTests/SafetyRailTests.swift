@@ -237,4 +237,36 @@ struct SafetyRailTests {
             #expect((checks["checks"] as? [[String: Any]])?.contains { $0["name"] as? String == "api" && $0["level"] as? String == "ok" } == true, "\(doctor.standardOutput)")
         }
     }
+
+    @Test func logLinesNameTimeScriptAndRunAndSayWhatALongRunIsDoing() async throws {
+        let token = "safety-rail-token"
+        let faults = SandboxConfiguration.Faults(rate: 1, kinds: [.tooManyRequests], operations: ["incidents.update"], limit: 2)
+        try await withTestSandbox(SandboxConfiguration(token: token, faults: faults)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            try scripts.write("bulk.lua", """
+                log.info('starting', { n = 3 })
+                local items = {}
+                for i = 1, 3 do items[i] = { id = 'INC-' .. i, severity = 1 } end
+                incident.update_many(items, { concurrency = 1 })
+                """)
+            let environment = ["DEVREV_TOKEN": token]
+            let text = try await RunbookBinary.run(
+                ["run", "bulk.lua", "--base-url", sandbox.baseURL, "--log-level", "info"], environment: environment, directory: scripts.url)
+            #expect(text.status == 0, "\(text.standardError)")
+            let lines = text.standardError.split(separator: "\n").map(String.init)
+            let pattern = #/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z bulk\.lua\[\d{8}T\d{6}-[0-9a-f]{6}\] (debug|info|warn|error): /#
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(pattern) }, "\(lines)")
+            #expect(lines.contains { $0.hasSuffix("info: starting n=3") })
+            #expect(lines.contains { $0.contains("info: devrev: retrying after=too_many_requests (429)") }, "retries are said as they happen")
+            #expect(lines.contains { $0.contains("info: devrev: incidents.update batch: 3 of 3 done errors=0") }, "\(lines)")
+
+            let json = try await RunbookBinary.run(
+                ["run", "bulk.lua", "--sandbox", "--log-level", "info", "--output", "json"], environment: environment, directory: scripts.url)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+            let objects = json.standardError.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == json.standardError.split(separator: "\n").count, "every log line is JSON: \(json.standardError)")
+            #expect(objects.allSatisfy { $0["run_id"] as? String == report["run_id"] as? String && $0["script"] as? String == "bulk.lua" })
+            #expect(objects.contains { $0["source"] as? String == "devrev" }, "the client's lines too")
+        }
+    }
 }

@@ -38,4 +38,17 @@ final class BatchBoard: Sendable {
     }
 
     var outcomes: [JournaledExchange.Outcome?] { state.withLock { $0.outcomes } }
+
+    /// How many items have ended, and how many of those failed.
+    var progress: (done: Int, errors: Int) {
+        state.withLock { state in
+            var done = 0
+            var errors = 0
+            for case let outcome? in state.outcomes {
+                done += 1
+                if case .failure = outcome.result { errors += 1 }
+            }
+            return (done, errors)
+        }
+    }
 }

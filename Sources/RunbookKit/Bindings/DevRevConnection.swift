@@ -46,6 +46,8 @@ final class DevRevConnection {
     /// Next pages already requested, by their exact request bytes; a few walks at most.
     private var readAhead: [(request: [UInt8], task: Task<JournaledExchange.Outcome, Never>)] = []
     static let readAheadWalks = 4
+    /// How often a running batch logs its progress (at info).
+    static let progressInterval: Duration = .seconds(10)
 
     init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?, planner: Planner? = nil) {
         self.settings = settings
@@ -189,8 +191,26 @@ final class DevRevConnection {
         var encoded: [(DevRevOperation, [UInt8], String?)] = []
         for item in items { encoded.append((item.operation, try encode(item.body, item.operation), item.incident)) }
         let work = encoded
+        let logger = settings.logger
+        let name = "\(items.first?.operation.name ?? "batch") batch"
         let outcomes = BlockingBridge.wait { () async -> [JournaledExchange.Outcome?] in
             let board = BatchBoard(count: work.count, stopOnError: stopOnError)
+            let start = ContinuousClock.now
+            // At --log-level info a long batch says how far it is, every progressInterval.
+            let reporter = Task {
+                while true {
+                    try await Task.sleep(for: Self.progressInterval)
+                    let (done, errors) = board.progress
+                    logger.info("\(name): \(done) of \(work.count) done", metadata: ["errors": "\(errors)"])
+                }
+            }
+            defer {
+                reporter.cancel()
+                let (done, errors) = board.progress
+                logger.info("\(name): \(done) of \(work.count) done", metadata: [
+                    "errors": "\(errors)", "seconds": "\((ContinuousClock.now - start).components.seconds)",
+                ])
+            }
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<max(1, min(concurrency, work.count)) {
                     group.addTask {

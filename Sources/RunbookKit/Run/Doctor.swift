@@ -31,7 +31,9 @@ public enum Doctor {
 
         var settings: DevRevConnection.Settings?
         do throws(RunSession.Failure) {
-            settings = try await RunSession.connect(options).0
+            let log = RunLog(runID: ScriptRunner.makeRunID(), script: "doctor", threshold: options.logLevel, json: options.outputJSON,
+                             write: output.standardError)
+            settings = try await RunSession.connect(options, log: log).0
         } catch {
             record(Check(level: .fail, name: "configuration", detail: error.description), failing: error.status)
         }

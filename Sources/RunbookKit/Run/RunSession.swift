@@ -29,8 +29,8 @@ final class RunSession: Sendable {
     /// Resolves the connection (78 when it cannot be: a bad base URL, an unreadable token file),
     /// starting the sandbox when asked, then takes the lock of `lockScript` unless `--no-lock`
     /// (75 when another run holds it; 130 or 143 when a signal ends the wait).
-    static func open(_ options: RunOptions, lockScript: String) async throws(Failure) -> RunSession {
-        let (settings, sandbox) = try await connect(options)
+    static func open(_ options: RunOptions, lockScript: String, log: RunLog) async throws(Failure) -> RunSession {
+        let (settings, sandbox) = try await connect(options, log: log)
         guard !options.noLock else { return RunSession(connection: settings, sandbox: sandbox, lock: nil) }
         do throws(RunLock.Failure) {
             let lock = try await RunLock.acquire(script: lockScript, wait: options.lockWait)
@@ -45,9 +45,8 @@ final class RunSession: Sendable {
     /// Where DevRev is for these options: `--sandbox` starts one in this process; else the base URL
     /// and token from the options and the environment. The token may be missing: the first call
     /// fails then, so a script that never calls DevRev needs none.
-    static func connect(_ options: RunOptions) async throws(Failure) -> (DevRevConnection.Settings, Sandbox?) {
-        var logger = Logger(label: "runbook.devrev")
-        logger.logLevel = options.logLevel == .debug ? .debug : .warning
+    static func connect(_ options: RunOptions, log: RunLog) async throws(Failure) -> (DevRevConnection.Settings, Sandbox?) {
+        let logger = log.logger(label: "runbook.devrev", source: "devrev")
         do {
             if options.sandbox {
                 let token = SandboxConfiguration.generateToken()

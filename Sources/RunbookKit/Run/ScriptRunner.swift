@@ -18,6 +18,7 @@ public enum ScriptRunner {
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
         let runID = Self.makeRunID()
+        let log = RunLog(runID: runID, script: options.scriptPath, threshold: options.logLevel, json: options.outputJSON, write: output.standardError)
         let mode = options.planOutput != nil ? "plan" : options.dryRun ? "dry_run" : options.maxChanges != nil ? "max_changes" : "run"
         var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable, mode: mode)
         let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
@@ -26,7 +27,7 @@ public enum ScriptRunner {
 
         let session: RunSession
         do throws(RunSession.Failure) {
-            session = try await RunSession.open(options, lockScript: options.scriptPath)
+            session = try await RunSession.open(options, lockScript: options.scriptPath, log: log)
         } catch {
             output.standardError("runbook: \(error)\n")
             return finish(error.status, error.description)
@@ -39,7 +40,9 @@ public enum ScriptRunner {
         }
         report.target = session.target
         let deadline = options.timeout.map { ContinuousClock.now + min($0, Self.longestTimeout) }
-        let result = await LuaThread.run { runOnThisThread(options, session: session, runID: runID, deadline: deadline, output: output) }
+        let result = await LuaThread.run {
+            runOnThisThread(options, session: session, runID: runID, log: log, deadline: deadline, output: output)
+        }
         await session.close()
         report.calls = result.calls
         report.scriptSHA256 = result.digest
@@ -66,7 +69,7 @@ public enum ScriptRunner {
     }
 
     static func runOnThisThread(
-        _ options: RunOptions, session: RunSession, runID: String, deadline: ContinuousClock.Instant?, output: RunnerOutput
+        _ options: RunOptions, session: RunSession, runID: String, log: RunLog, deadline: ContinuousClock.Instant?, output: RunnerOutput
     ) -> RunResult {
         let source: [UInt8]
         do {
@@ -115,8 +118,7 @@ public enum ScriptRunner {
             runtime.register(RunbookModule.make(
                 args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
             runtime.register(JSONModule.make())
-            runtime.register(LogModule.make(
-                threshold: options.logLevel, json: options.outputJSON, write: output.standardError))
+            runtime.register(LogModule.make(log: log))
             let scope = MutationScope(declared: declarations.changes)
             for module in IncidentModule.make(connection: connection, scope: scope, runID: runID) { runtime.register(module) }
             runtime.register(DevRevModule.make(connection: connection, scope: scope))

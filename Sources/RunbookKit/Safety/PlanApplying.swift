@@ -36,7 +36,8 @@ public enum PlanApplying {
         report.plan = plan.changes
         let session: RunSession
         do throws(RunSession.Failure) {
-            session = try await RunSession.open(options, lockScript: plan.script)
+            let log = RunLog(runID: runID, script: plan.script, threshold: options.logLevel, json: options.outputJSON, write: output.standardError)
+            session = try await RunSession.open(options, lockScript: plan.script, log: log)
         } catch {
             return fail(error.description, error.status)
         }
