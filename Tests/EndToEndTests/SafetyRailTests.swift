@@ -269,4 +269,21 @@ struct SafetyRailTests {
             #expect(objects.contains { $0["source"] as? String == "devrev" }, "the client's lines too")
         }
     }
+
+    @Test func aDryRunShowsWhatARealRunWouldAndReadsItsPlannedCreates() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("shape.lua", """
+            local i = incident.update{ id = 'INC-2', severity = 1, stage = { stage = 'mitigated' } }
+            print(i.severity.label, i.stage.stage.name)
+            local c = incident.create{ title = 'new one', severity = 2 }
+            local again = incident.get(c.display_id)
+            print(again.title, again.severity.label, type(again.created_date))
+            """)
+        let real = try await RunbookBinary.run(["run", "shape.lua", "--sandbox"], directory: scripts.url)
+        let dry = try await RunbookBinary.run(["run", "shape.lua", "--sandbox", "--dry-run"], directory: scripts.url)
+        #expect(real.status == 0 && dry.status == 0, "\(real.standardError) \(dry.standardError)")
+        #expect(real.standardOutput == "Sev1\tmitigated\nnew one\tSev2\tstring\n")
+        #expect(dry.standardOutput.hasPrefix(real.standardOutput), "planned results read like DevRev's: \(dry.standardOutput)")
+        #expect(dry.standardOutput.contains("INC-2  severity Sev2 -> Sev1, stage reported -> mitigated"))
+    }
 }

@@ -69,6 +69,15 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        if let planner, operation == .getIncident, let id = incident, let planned = planner.plannedCreate(id) {
+            return .object(["incident": .object(planned)])
+        }
+        if let planner, operation == .updateIncident || operation == .createIncident {
+            // Reads that name the values the change sets, so the plan shows them as DevRev would.
+            for lookup in planner.lookups(for: body) {
+                _ = try? send(.listIncidents, body: lookup, incident: nil)
+            }
+        }
         guard let planner, !operation.isRead else {
             return try send(operation, body: body, incident: incident, conflictOnRetryIsDone: operation == .createTimelineEntryWithExternalRef)
         }

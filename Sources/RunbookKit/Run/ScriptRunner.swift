@@ -104,7 +104,7 @@ public enum ScriptRunner {
             output.standardError("runbook: \(error)\n")
             return RunResult(status: error.status, message: error.description, digest: digest)
         }
-        let planner = options.plans ? Planner() : nil
+        let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
         let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
         defer { connection.shutdown() }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }

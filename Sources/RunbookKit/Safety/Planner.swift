@@ -46,6 +46,15 @@ final class Planner {
     private var enumLabels: [String: [Int64: JSONValue]] = [:]
     private var createdCount = 0
     private var plannedComments = 0
+    /// Planned creates by their planned ids (`planned-1`, `PLANNED-1`): what later reads return.
+    private var created: [String: [String: JSONValue]] = [:]
+    /// Enum ids and stages the run looked up once (see `unresolved`), found or not.
+    private var lookedUp: Set<String> = []
+    private let clock: RunClock
+
+    init(clock: RunClock = RunClock(frozen: nil)) {
+        self.clock = clock
+    }
     /// Ids and display ids of incidents with a planned update or delete.
     private var planned: Set<String> = []
     private var deleted: Set<String> = []
@@ -93,6 +102,26 @@ final class Planner {
     }
 
     func known(_ reference: String) -> [String: JSONValue]? { incidents[reference] }
+
+    /// A planned create by its planned id: reads of it answer with the incident as planned.
+    func plannedCreate(_ reference: String) -> [String: JSONValue]? { created[reference] }
+
+    /// The list requests that would show, on some incident, how DevRev names the severity and
+    /// stage a request sets that the run has not seen yet (`Sev1` for severity 1): one read each,
+    /// once per run, so diffs and planned results read like DevRev's (`Sev2 -> Sev1`).
+    func lookups(for body: JSONValue) -> [JSONValue] {
+        guard case .object(let request) = body else { return [] }
+        var reads: [JSONValue] = []
+        if case .integer(let id)? = request["severity"], enumLabels["severity"]?[id] == nil, lookedUp.insert("severity:\(id)").inserted {
+            reads.append(.object(["severity": .array([.integer(id)]), "limit": 1]))
+        }
+        if case .object(let stage)? = request["stage"], case .string(let name)? = stage["stage"], stages[name] == nil,
+           lookedUp.insert("stage:\(name)").inserted
+        {
+            reads.append(.object(["stage": .array([.string(name)]), "limit": 1]))
+        }
+        return reads
+    }
 
     private func remember(_ incident: [String: JSONValue]) {
         for key in ["id", "display_id"] {
@@ -150,9 +179,16 @@ final class Planner {
 
     func planCreate(_ body: JSONValue) -> JSONValue {
         createdCount += 1
-        var incident: [String: JSONValue] = ["id": .string("planned-\(createdCount)"), "display_id": .string("PLANNED-\(createdCount)")]
+        let now = JSONValue.string(RFC3339.format(unixSeconds: clock.now()))
+        var incident: [String: JSONValue] = [
+            "id": .string("planned-\(createdCount)"), "display_id": .string("PLANNED-\(createdCount)"),
+            "created_date": now, "modified_date": now,
+        ]
         if case .object(let request) = body {
             for (key, value) in request { incident[key] = resolved(key, value, current: nil) }
+        }
+        for key in ["id", "display_id"] {
+            if case .string(let id)? = incident[key] { created[id] = incident }
         }
         let title = Self.text(incident["title"]) ?? ""
         let fields = incident.keys.sorted().filter { !["id", "display_id"].contains($0) }
@@ -183,6 +219,9 @@ final class Planner {
         entry["id"] = .string("planned-comment-\(plannedComments)")
         entry["object"] = .string(incident)
         entry["object_display_id"] = .string(reference)
+        let now = JSONValue.string(RFC3339.format(unixSeconds: clock.now()))
+        entry["created_date"] = now
+        entry["modified_date"] = now
         return .object(entry)
     }
 
