@@ -286,4 +286,21 @@ struct SafetyRailTests {
         #expect(dry.standardOutput.hasPrefix(real.standardOutput), "planned results read like DevRev's: \(dry.standardOutput)")
         #expect(dry.standardOutput.contains("INC-2  severity Sev2 -> Sev1, stage reported -> mitigated"))
     }
+
+    @Test func whatAScriptPrintsWhilePlanningIsNotShownAsDone() async throws {
+        let scripts = try ScriptDirectory()
+        try scripts.write("move.lua", """
+            for _, id in ipairs{ 'INC-2', 'INC-3' } do
+              incident.update{ id = id, severity = 1 }
+              print('moved ' .. id)
+            end
+            """)
+        let over = try await RunbookBinary.run(["run", "move.lua", "--sandbox", "--max-changes", "1"], directory: scripts.url)
+        #expect(over.status == 79)
+        #expect(over.standardOutput.isEmpty, "nothing moved, so nothing says it did: \(over.standardOutput)")
+        #expect(over.standardError.contains("what the script printed while planning (none of its changes were sent):\nmoved INC-2\nmoved INC-3\n"))
+        let within = try await RunbookBinary.run(["run", "move.lua", "--sandbox", "--max-changes", "2"], directory: scripts.url)
+        #expect(within.status == 0, "\(within.standardError)")
+        #expect(within.standardOutput.hasSuffix("applied 2 of 2 planned changes\nmoved INC-2\nmoved INC-3\n"), "\(within.standardOutput)")
+    }
 }

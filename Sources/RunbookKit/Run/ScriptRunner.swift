@@ -110,7 +110,25 @@ public enum ScriptRunner {
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         // Standard output is the report's (--output json) or the plan's (plan -o -) alone.
         let standardOutputTaken = options.outputJSON || options.planOutput == "-"
-        let printTarget: (UnsafeRawBufferPointer) -> Void = standardOutputTaken ? toStandardError : output.standardOutput
+        let held = options.maxChanges != nil && !standardOutputTaken ? HeldOutput() : nil
+        let printTarget: (UnsafeRawBufferPointer) -> Void
+        if standardOutputTaken {
+            printTarget = toStandardError
+        } else if let held {
+            printTarget = { held.append($0) }
+        } else {
+            printTarget = output.standardOutput
+        }
+        /// The held planning output where it belongs once the run knows what it sent.
+        func release(applied: Bool, nothingSent: Bool = true) {
+            guard let held, !held.isEmpty else { return }
+            if applied {
+                output.write(held.text)
+            } else {
+                let why = nothingSent ? "none of its changes were sent" : "not all of its changes were sent"
+                output.standardError("runbook: what the script printed while planning (\(why)):\n" + held.text)
+            }
+        }
         do throws(LuaScriptError) {
             var limits = runtimeOptions(for: options)
             limits.deadline = deadline
@@ -132,6 +150,7 @@ public enum ScriptRunner {
             if let deadline, ContinuousClock.now >= deadline, case .object(let fields)? = error.value, fields["type"] == "timeout" {
                 status = .timeout
             }
+            release(applied: false)
             report(error, output: output)
             return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
                              rateLimitWait: connection.rateLimitWait)
@@ -170,6 +189,7 @@ public enum ScriptRunner {
         } else if let limit = options.maxChanges {
             guard count <= limit else {
                 let message = "the run would make \(count) changes, more than --max-changes \(limit); nothing was sent"
+                release(applied: false)
                 output.standardError("runbook: \(message)\n")
                 planner.changes.forEach { output.standardError("  " + $0.summary + "\n") }
                 result.status = .budgetExceeded
@@ -180,6 +200,7 @@ public enum ScriptRunner {
             defer { live.shutdown() }
             let outcome = PlanApplier.apply(planner.changes, connection: live, say: say)
             say(outcome.summary)
+            release(applied: outcome.status == .success, nothingSent: outcome.count(.applied) == 0)
             result.applied = outcome
             result.status = outcome.status
             if let failure = outcome.failure {
