@@ -170,8 +170,15 @@ public final class DevRevClient: Sendable {
                     lastError, operation: operation, attempts: attempt - 1, kind: .rateLimited,
                     reason: "DevRev's rate limit allows no request before the call's deadline")
             }
+            // A cancelled call starts no attempt: it would not be waited for, and a request
+            // begun and abandoned reaches the server as headers without their body.
+            if Task.isCancelled {
+                await gate.finished(limit: nil, remaining: nil, resetEpochSeconds: nil, nowEpochSeconds: 0)
+                throw Self.cancelled(operation, attempts: attempt - 1, after: lastError)
+            }
             let remaining = deadline - clock.now
             guard remaining > .zero else {
+                await gate.finished(limit: nil, remaining: nil, resetEpochSeconds: nil, nowEpochSeconds: 0)
                 throw Self.givingUp(lastError, operation: operation, attempts: attempt - 1, reason: "the call's total deadline passed")
             }
             let outcome = await attemptOnce(operation, body: body, attempt: attempt, timeout: min(configuration.timeouts.attempt, remaining))
@@ -184,6 +191,9 @@ public final class DevRevClient: Sendable {
             }
             failure.attempts = attempt
             lastError = failure
+            // The attempt failed because the call was cancelled (or the call was cancelled while
+            // it failed): that is no outage to retry.
+            if Task.isCancelled { throw Self.cancelled(operation, attempts: attempt, after: failure) }
 
             let delay = retryDelay(for: failure, operation: operation, attempt: attempt)
             if failure.status == 429, let delay {
@@ -201,6 +211,12 @@ public final class DevRevClient: Sendable {
                 try? await clock.sleep(for: wait)
             }
         }
+    }
+
+    static func cancelled(_ operation: DevRevOperation, attempts: Int, after error: DevRevError?) -> DevRevError {
+        var failure = DevRevError(kind: .cancelled, operation: operation.name, message: "the call was cancelled", attempts: attempts)
+        failure.requestID = error?.requestID
+        return failure
     }
 
     /// `1.5s`, for log lines.
@@ -264,7 +280,7 @@ public final class DevRevClient: Sendable {
             }
         case .connectionRefused, .connectionReset, .timeout, .transport:
             return operation.isIdempotent || error.neverSent ? backoff(attempt: attempt) : nil
-        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest, .rateLimited:
+        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest, .rateLimited, .cancelled:
             return nil
         }
     }

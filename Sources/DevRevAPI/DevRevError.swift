@@ -74,6 +74,9 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case repeatedCursor
         /// The request could not be encoded.
         case invalidRequest
+        /// The task making the call was cancelled (a read-ahead page nobody will read): never
+        /// retried, and no attempt starts after it.
+        case cancelled
     }
 
     public var kind: Kind
@@ -136,6 +139,7 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case .malformedResponse: "malformed_response"
         case .repeatedCursor: "repeated_cursor"
         case .invalidRequest: "invalid_request"
+        case .cancelled: "cancelled"
         }
     }
 

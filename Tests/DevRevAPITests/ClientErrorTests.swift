@@ -189,3 +189,45 @@ struct RequestSizeTests {
         }
     }
 }
+
+@Suite("Cancelled calls")
+struct CancelledCallTests {
+    @Test func aCancelledCallIsNotRetriedAndStartsNoFurtherRequest() async throws {
+        let handler = CapturingLogHandler()
+        try await withServer(maxAttempts: 4, handler: handler, { _, _ in .silence }) { client, server in
+            let call = Task { () -> DevRevError? in
+                do throws(DevRevError) {
+                    _ = try await client.send(.listIncidents, body: Array(#"{"limit":1}"#.utf8))
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            // The first request is on the server, unanswered: cancel the call (a read-ahead page
+            // the script will never read).
+            while server.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            call.cancel()
+            let error = await call.value
+            #expect(error?.kind == .cancelled, "\(String(describing: error))")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(server.requests.count == 1, "no retry after a cancellation")
+            #expect(!handler.lines.withLock { $0 }.contains { $0.contains("retrying") })
+        }
+    }
+
+    @Test func aCallCancelledBeforeItStartsSendsNothing() async throws {
+        try await withServer({ _, _ in .json(200, #"{"incidents":[]}"#) }) { client, server in
+            let call = Task { () -> DevRevError? in
+                withUnsafeCurrentTask { $0?.cancel() }
+                do throws(DevRevError) {
+                    _ = try await client.send(.listIncidents, body: Array(#"{"limit":1}"#.utf8))
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            #expect(await call.value?.kind == .cancelled)
+            #expect(server.requests.isEmpty)
+        }
+    }
+}
