@@ -18,7 +18,7 @@ struct SandboxRouter: Sendable {
 
     static let operations: Set<String> = Set([
         "incidents.create", "incidents.get", "incidents.list", "incidents.update", "incidents.delete", "incidents.group",
-    ]).union(TimelineService.operations)
+    ]).union(TimelineService.operations).union(ReferenceService.operations)
 
     func respond(method: String, path: String, authorization: String?, body: [UInt8]) -> Answer {
         var headers: [(String, String)] = [("X-Request-Id", traffic.nextRequestID())]
@@ -69,6 +69,8 @@ struct SandboxRouter: Sendable {
         do {
             let result = TimelineService.operations.contains(operation)
                 ? try timeline.handle(operation: operation, body: body)
+                : ReferenceService.operations.contains(operation)
+                ? try ReferenceService(store: timeline.store).handle(operation: operation, body: body)
                 : try service.handle(operation: operation, body: body)
             let bytes = try JSONWriter.encode(result.body)
             return .reply(status: result.status, headers: headers + [("Content-Type", "application/json")], body: bytes)

@@ -124,7 +124,7 @@ struct SafetyRailTests {
             """)
         let result = try await RunbookBinary.run(["run", "assert.lua", "--sandbox", "--max-changes", "1"], directory: scripts.url)
         #expect(result.status == 0, "three re-assertions do not trip a budget of one: \(result.standardError)")
-        #expect(result.standardOutput.contains("unchanged: 3 updates would change nothing (INC-1, INC-2, INC-3); not counted, not sent"))
+        #expect(result.standardOutput.contains("unchanged: 3 would change nothing (INC-1, INC-2, INC-3); not counted, not sent"))
         #expect(result.standardOutput.contains("applied 1 of 1 planned change\n"), "\(result.standardOutput)")
     }
 
@@ -157,9 +157,10 @@ struct SafetyRailTests {
             let scripts = try ScriptDirectory()
             let state = try ScriptDirectory()
             let environment = ["DEVREV_TOKEN": token, "XDG_STATE_HOME": state.url.path]
+            // Severity 9 is a value only DevRev can refuse (no read lists a tenant's severities).
             try scripts.write("three.lua", """
                 incident.update{ id = 'INC-4', severity = 1 }
-                incident.update{ id = 'INC-5', stage = { stage = 'acknowledgd' } }
+                incident.update{ id = 'INC-5', severity = 9 }
                 incident.comment('INC-4', 'escalated')
                 """)
             let budget = try await RunbookBinary.run(
@@ -173,7 +174,7 @@ struct SafetyRailTests {
             let apply = try await RunbookBinary.run(
                 ["apply", "three.json", "--base-url", sandbox.baseURL, "--output", "json"], environment: environment, directory: scripts.url)
             #expect(apply.status == 80, "partially applied: \(apply.standardError)")
-            #expect(apply.standardError.contains("failed   INC-5  stage acknowledged -> acknowledgd  (invalid_id (400)"), "\(apply.standardError)")
+            #expect(apply.standardError.contains("failed   INC-5  severity Sev3 -> 9  (invalid_enum_value (400)"), "\(apply.standardError)")
             #expect(apply.standardError.contains("not sent  INC-4  + comment \"escalated\""))
             #expect(apply.standardError.contains("applied 1 of 3 planned changes; 1 failed; 1 not sent"))
             let report = try #require(try JSONSerialization.jsonObject(with: Data(apply.standardOutput.utf8)) as? [String: Any])
@@ -302,5 +303,43 @@ struct SafetyRailTests {
         let within = try await RunbookBinary.run(["run", "move.lua", "--sandbox", "--max-changes", "2"], directory: scripts.url)
         #expect(within.status == 0, "\(within.standardError)")
         #expect(within.standardOutput.hasSuffix("applied 2 of 2 planned changes\nmoved INC-2\nmoved INC-3\n"), "\(within.standardOutput)")
+    }
+
+    @Test func aBudgetRunRefusesAPlanWithReferencesDevRevDoesNotKnow() async throws {
+        let token = "safety-rail-token"
+        try await withTestSandbox(SandboxConfiguration(token: token)) { sandbox, _ in
+            let scripts = try ScriptDirectory()
+            let environment = ["DEVREV_TOKEN": token]
+            try scripts.write("typo.lua", """
+                incident.update{ id = 'INC-1', severity = 2 }
+                incident.update{ id = 'INC-2', stage = { stage = 'acknowledgd' } }
+                """)
+            let run = try await RunbookBinary.run(
+                ["run", "typo.lua", "--base-url", sandbox.baseURL, "--max-changes", "5"], environment: environment, directory: scripts.url)
+            #expect(run.status == 65, "\(run.standardError)")
+            #expect(run.standardError.contains(
+                "typo.lua:2: validation: incident.update: stage.stage: no stage 'acknowledgd' (stages.custom.get answered not_found)"), "\(run.standardError)")
+            #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0, "a plan with a bad reference sends nothing, not half")
+            for (line, message) in [
+                ("incident.update{ id = 'INC-2', owned_by = {'DEVU-44'} }", "owned_by: no dev user 'DEVU-44'"),
+                ("incident.update{ id = 'INC-2', applies_to_parts = {'PROD-9'} }", "applies_to_parts: no part 'PROD-9'"),
+                ("incident.update{ id = 'INC-2', tags = { { tag_id = 'nosuchtag' } } }", "tags: no tag 'nosuchtag'"),
+            ] {
+                try scripts.write("one.lua", line + "\n")
+                let dry = try await RunbookBinary.run(["run", "one.lua", "--base-url", sandbox.baseURL, "--dry-run"], environment: environment, directory: scripts.url)
+                #expect(dry.status == 65 && dry.standardError.contains(message), "\(line): \(dry.standardError)")
+            }
+            try scripts.write("good.lua", "incident.update{ id = 'INC-2', owned_by = {'DEVU-4'}, applies_to_parts = {'PROD-1'}, tags = { { tag_id = 'database' } } }\n")
+            let good = try await RunbookBinary.run(["run", "good.lua", "--base-url", sandbox.baseURL, "--dry-run"], environment: environment, directory: scripts.url)
+            #expect(good.status == 0, "references that exist pass: \(good.standardError)")
+
+            try scripts.write("note.lua", "incident.comment('INC-1', 'escalated', { external_ref = 'esc-INC-1' })\n")
+            let first = try await RunbookBinary.run(["run", "note.lua", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            #expect(first.status == 0, "\(first.standardError)")
+            let again = try await RunbookBinary.run(
+                ["run", "note.lua", "--base-url", sandbox.baseURL, "--max-changes", "0"], environment: environment, directory: scripts.url)
+            #expect(again.status == 0, "a comment already posted is no change, so a budget of 0 holds: \(again.standardError)")
+            #expect(again.standardOutput.contains("unchanged: 1 would change nothing (INC-1 comment esc-INC-1 (already posted))"), "\(again.standardOutput)")
+        }
     }
 }

@@ -73,6 +73,7 @@ final class DevRevConnection {
             return .object(["incident": .object(planned)])
         }
         if let planner, operation == .updateIncident || operation == .createIncident {
+            try checkReferences(of: body, in: operation == .updateIncident ? "incident.update" : "incident.create", planner: planner)
             // Reads that name the values the change sets, so the plan shows them as DevRev would.
             for lookup in planner.lookups(for: body) {
                 _ = try? send(.listIncidents, body: lookup, incident: nil)
@@ -93,6 +94,16 @@ final class DevRevConnection {
             return .object([:])
         case .createTimelineEntry, .createTimelineEntryWithExternalRef:
             let id = incident ?? ""
+            // A comment whose external_ref is already on the incident was posted before: the
+            // real run would meet a 409 and fetch it; the plan has nothing to do. (The references
+            // runbook makes itself, `runbook:<run id>:<n>`, are new with every run.)
+            if case .object(let fields) = body, case .string(let reference)? = fields["external_ref"], !reference.hasPrefix("runbook:"),
+               let existing = try? send(.getTimelineEntry, body: .object(["id": .string(id), "external_ref": .string(reference)]), incident: id),
+               case .object(let found) = existing, found["timeline_entry"] != nil
+            {
+                planner.alreadyPosted(reference, on: planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id)
+                return existing
+            }
             let reference = planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id
             return .object(["timeline_entry": planner.planComment(body, incident: id, reference: reference)])
         default:

@@ -166,7 +166,7 @@ public enum ScriptRunner {
         let count = planner.changes.count
         if !planner.unchanged.isEmpty {
             let list = planner.unchanged.count > 10 ? planner.unchanged.prefix(10).joined(separator: ", ") + ", …" : planner.unchanged.joined(separator: ", ")
-            say("unchanged: \(planner.unchanged.count) update\(planner.unchanged.count == 1 ? "" : "s") would change nothing (\(list)); not counted, not sent")
+            say("unchanged: \(planner.unchanged.count) would change nothing (\(list)); not counted, not sent")
         }
         if let path = options.planOutput {
             let plan = PlanFile(

@@ -48,8 +48,10 @@ final class Planner {
     private var plannedComments = 0
     /// Planned creates by their planned ids (`planned-1`, `PLANNED-1`): what later reads return.
     private var created: [String: [String: JSONValue]] = [:]
-    /// Enum ids and stages the run looked up once (see `unresolved`), found or not.
+    /// Enum ids and stages the run looked up once (see `lookups`), found or not.
     private var lookedUp: Set<String> = []
+    /// References read once by `checkReferences`, by kind and id: whether they exist.
+    private var checkedReferences: [String: Bool] = [:]
     private let clock: RunClock
 
     init(clock: RunClock = RunClock(frozen: nil)) {
@@ -102,6 +104,27 @@ final class Planner {
     }
 
     func known(_ reference: String) -> [String: JSONValue]? { incidents[reference] }
+
+    /// Whether the run has seen this reference on an incident (so it exists).
+    func knows(_ kind: DevRevConnection.ReferenceKind, _ id: String) -> Bool {
+        switch kind {
+        case .user: users[id] != nil
+        case .part: parts[id] != nil
+        case .stage: stages[id] != nil
+        case .tag: tags[id] != nil
+        }
+    }
+
+    func checkedReference(_ kind: DevRevConnection.ReferenceKind, _ id: String) -> Bool? { checkedReferences["\(kind):\(id)"] }
+
+    func recordReference(_ kind: DevRevConnection.ReferenceKind, _ id: String, exists: Bool) {
+        checkedReferences["\(kind):\(id)"] = exists
+    }
+
+    /// A comment with this `external_ref` is already on the incident: not a change.
+    func alreadyPosted(_ reference: String, on incident: String) {
+        unchanged.append("\(incident) comment \(reference) (already posted)")
+    }
 
     /// A planned create by its planned id: reads of it answer with the incident as planned.
     func plannedCreate(_ reference: String) -> [String: JSONValue]? { created[reference] }
