@@ -324,6 +324,7 @@ struct SafetyRailTests {
                 ("incident.update{ id = 'INC-2', owned_by = {'DEVU-44'} }", "owned_by: no dev user 'DEVU-44'"),
                 ("incident.update{ id = 'INC-2', applies_to_parts = {'PROD-9'} }", "applies_to_parts: no part 'PROD-9'"),
                 ("incident.update{ id = 'INC-2', tags = { { tag_id = 'nosuchtag' } } }", "tags: no tag 'nosuchtag'"),
+                ("incident.comment('INC-1', 'x', { expires_at = runbook.now() - 3600 })", "expires_at: must be at least a minute from now"),
             ] {
                 try scripts.write("one.lua", line + "\n")
                 let dry = try await RunbookBinary.run(["run", "one.lua", "--base-url", sandbox.baseURL, "--dry-run"], environment: environment, directory: scripts.url)

@@ -1,4 +1,5 @@
 import DevRevAPI
+import Foundation
 import LuaRuntime
 
 /// `incident.comment(id, body, opts)` and the pages behind the `incident.comments` iterator.
@@ -74,6 +75,11 @@ final class CommentBindings {
         guard case .object(let fields) = request else { return }
         if case .string(let reference)? = fields["external_ref"], !(1...512).contains(reference.count) {
             throw ScriptFailure.validation(function, field: "external_ref", "must be 1 to 512 characters, got \(reference.count)")
+        }
+        // The schema's rule for ephemeral entries: DevRev refuses an expiry sooner than a minute
+        // away, so a plan must not hold one. The system clock decides, as DevRev's would.
+        if case .string(let text)? = fields["expires_at"], let date = RFC3339.parse(text), date < Date().addingTimeInterval(60) {
+            throw ScriptFailure.validation(function, field: "expires_at", "must be at least a minute from now (DevRev's rule), got \(text)")
         }
         if case .array(let labels)? = fields["labels"] {
             guard labels.count <= 16 else { throw ScriptFailure.validation(function, field: "labels", "at most 16 labels, got \(labels.count)") }
