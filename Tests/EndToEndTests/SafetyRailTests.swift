@@ -279,11 +279,14 @@ struct SafetyRailTests {
             local c = incident.create{ title = 'new one', severity = 2 }
             local again = incident.get(c.display_id)
             print(again.title, again.severity.label, type(again.created_date))
+            local listed = 0
+            for found in incident.list{ severity = {2} } do if found.title == 'new one' then listed = listed + 1 end end
+            print(listed)
             """)
         let real = try await RunbookBinary.run(["run", "shape.lua", "--sandbox"], directory: scripts.url)
         let dry = try await RunbookBinary.run(["run", "shape.lua", "--sandbox", "--dry-run"], directory: scripts.url)
         #expect(real.status == 0 && dry.status == 0, "\(real.standardError) \(dry.standardError)")
-        #expect(real.standardOutput == "Sev1\tmitigated\nnew one\tSev2\tstring\n")
+        #expect(real.standardOutput == "Sev1\tmitigated\nnew one\tSev2\tstring\n1\n")
         #expect(dry.standardOutput.hasPrefix(real.standardOutput), "planned results read like DevRev's: \(dry.standardOutput)")
         #expect(dry.standardOutput.contains("INC-2  severity Sev2 -> Sev1, stage reported -> mitigated"))
     }

@@ -167,7 +167,7 @@ final class DevRevConnection {
                 while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }
             }
         }
-        return planner?.observe(response) ?? response
+        return planner?.observe(response, listRequest: operation == .listIncidents ? body : nil) ?? response
     }
 
     /// One call of a batch.

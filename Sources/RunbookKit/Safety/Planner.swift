@@ -64,7 +64,9 @@ final class Planner {
     /// Learns from a response (the incidents in it and the summaries they hold), and returns it
     /// as the script should see it: incidents with planned changes as they would be, planned
     /// deletions gone, so later logic behaves as in a real run.
-    func observe(_ response: JSONValue) -> JSONValue {
+    /// `listRequest`: the `incidents.list` request this page answers; its last page also shows
+    /// the planned creates the request's filters match, as DevRev would list them after the run.
+    func observe(_ response: JSONValue, listRequest: JSONValue? = nil) -> JSONValue {
         guard case .object(var fields) = response else { return response }
         if case .object(let incident)? = fields["incident"] {
             if let id = Self.identity(incident), planned.contains(id), let known = incidents[id] {
@@ -86,9 +88,53 @@ final class Planner {
                     shown.append(item)
                 }
             }
+            let lastPage = Self.text(fields["next_cursor"]).map(\.isEmpty) ?? true
+            if lastPage, case .object(let filters)? = listRequest {
+                for number in 1...max(1, createdCount) {
+                    guard let incident = created["PLANNED-\(number)"], Self.matches(incident, filters) else { continue }
+                    shown.append(.object(incident))
+                }
+            }
             fields["incidents"] = .array(shown)
         }
         return .object(fields)
+    }
+
+    /// Whether a planned incident passes a list request's filters. Filters this cannot evaluate
+    /// (dates, custom fields, ...) leave it out: a list never shows what DevRev would not.
+    static func matches(_ incident: [String: JSONValue], _ filters: [String: JSONValue]) -> Bool {
+        func names(_ value: JSONValue?) -> Set<String> {
+            var result: Set<String> = []
+            func add(_ item: JSONValue) {
+                guard case .object(let object) = item else { return }
+                for key in ["id", "display_id", "name"] { if let text = text(object[key]) { result.insert(text) } }
+            }
+            switch value {
+            case .array(let items)?: items.forEach(add)
+            case .object(let object)?:
+                if let inner = object["stage"] { add(inner) } else { add(.object(object)) }
+            default: break
+            }
+            return result
+        }
+        for (key, filter) in filters {
+            guard case .array(let wanted) = filter else {
+                if ["limit", "cursor", "mode", "sort_by"].contains(key) { continue }
+                return false
+            }
+            switch key {
+            case "severity":
+                guard case .object(let severity)? = incident["severity"], let id = severity["id"], wanted.contains(id) else { return false }
+            case "stage", "owned_by", "applies_to_parts", "created_by":
+                let have = names(incident[key])
+                guard wanted.contains(where: { text($0).map(have.contains) ?? false }) else { return false }
+            case "sort_by":
+                continue
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     private static func identity(_ incident: [String: JSONValue]) -> String? {
