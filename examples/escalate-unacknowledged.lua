@@ -15,13 +15,13 @@ assert(severity >= 1 and severity <= 3, "severity must be 1, 2 or 3 (0 is alread
 
 local LABEL = "runbook-escalated"
 
--- A severity's label ("Sev1"); in a dry run a severity the run has not read yet has only its id.
+-- A severity's label ("Sev1"); a severity no incident has yet has only its id in a dry run.
 local function sev(value)
   return value.label or ("severity " .. value.id)
 end
 
 local function already_escalated(id)
-  for _ in incident.comments(id, { labels = { LABEL } }) do
+  for _ in incident.comments(id, { labels = { LABEL } }) do -- luacheck: ignore 512 (the first one is enough)
     return true
   end
   return false

@@ -346,4 +346,24 @@ struct SafetyRailTests {
             #expect(again.standardOutput.contains("unchanged: 1 would change nothing (INC-1 comment esc-INC-1 (already posted))"), "\(again.standardOutput)")
         }
     }
+
+    @Test func checkRunsLuacheckWithTheRunbookStandardWhenItIsInstalled() async throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: RunbookBinary.repository.appendingPathComponent("examples").path)
+            .filter { $0.hasSuffix(".lua") }.sorted().map { "examples/" + $0 }
+        let clean = try await RunbookBinary.run(["check"] + examples)
+        #expect(clean.status == 0, "every example passes luacheck with the runbook standard: \(clean.standardError)")
+        #expect(clean.standardOutput.split(separator: "\n").count == examples.count)
+
+        let scripts = try ScriptDirectory()
+        try scripts.write("typo.lua", "local x = incident.updte{ id = 'INC-1' }\nprint(x)\ncounter = 1\n")
+        let typo = try await RunbookBinary.run(["check", "typo.lua"], directory: scripts.url)
+        #expect(typo.status == 65)
+        #expect(typo.standardError.contains("typo.lua:1: accessing undefined field 'updte' of global 'incident' (luacheck W143)"),
+                "luacheck must be installed (scripts/bootstrap --python): \(typo.standardError)")
+        #expect(typo.standardError.contains("typo.lua:3: setting non-standard global variable 'counter' (luacheck W111)"))
+
+        try scripts.write("fine.lua", "print(incident.update ~= nil)\n")
+        let without = try await RunbookBinary.run(["check", "fine.lua"], environment: ["PATH": "/nonexistent"], directory: scripts.url)
+        #expect(without.status == 0, "without luacheck, check runs its own checks: \(without.standardError)")
+    }
 }

@@ -95,3 +95,29 @@ struct GlobalLintTests {
         #expect(names(source) == expected, "\(source)")
     }
 }
+
+@Suite("luacheck standard")
+struct LuacheckStandardTests {
+    @Test func theStandardIsTheEnvironmentAScriptGets() async throws {
+        let globals = Dictionary(uniqueKeysWithValues: try await LuacheckStandard.globals().map { ($0.name, $0.fields) })
+        let incident = try #require(globals["incident"] ?? nil)
+        for function in ["update", "get", "create", "delete", "list", "group", "comment", "comments", "update_many", "get_many"] {
+            #expect(incident[function] != nil, "incident.\(function) is in the standard")
+        }
+        #expect(globals["devrev"]??["call"] != nil)
+        let json = try #require(globals["json"] ?? nil)
+        #expect(Set(json.keys).isSuperset(of: ["encode", "decode", "array", "null"]))
+        let log = try #require(globals["log"] ?? nil)
+        #expect(Set(log.keys) == ["debug", "info", "warn", "error"])
+        #expect(globals["runbook"]??["args"] == true, "runbook.args holds fields of its own")
+        #expect(globals["string"]??["format"] != nil && globals["os"]??["time"] != nil)
+        #expect(globals["debug"] ?? nil == ["traceback": false], "of debug, only traceback is left")
+        for removed in ["io", "dofile", "loadfile", "package"] {
+            #expect(globals[removed] == nil, "\(removed) is not in a script's environment")
+        }
+        #expect(globals["os"]??["execute"] == nil)
+        let configuration = try await LuacheckStandard.configuration()
+        #expect(configuration.contains("std = \"runbook\""))
+        #expect(configuration.contains("    incident = { fields = { comment = {}, comments = {}, create = {}"))
+    }
+}

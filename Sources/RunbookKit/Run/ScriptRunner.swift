@@ -133,17 +133,12 @@ public enum ScriptRunner {
             var limits = runtimeOptions(for: options)
             limits.deadline = deadline
             let runtime = try LuaRuntime(options: limits, output: printTarget)
-            runtime.register(RunbookModule.make(
-                args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans))
-            runtime.register(JSONModule.make())
-            runtime.register(LogModule.make(log: log))
-            let scope = MutationScope(declared: declarations.changes)
-            for module in IncidentModule.make(connection: connection, scope: scope, runID: runID) { runtime.register(module) }
-            runtime.register(DevRevModule.make(connection: connection, scope: scope))
             SignalWatcher.watch(runtime.interruptHandle)
             defer { SignalWatcher.watch(nil) }
-            try runtime.run(source: Array(IncidentModule.prelude.utf8), chunkName: "=runbook prelude")
-            runtime.unregister(IncidentModule.internalModule)
+            let environment = ScriptEnvironment(
+                args: args, clock: RunClock(frozen: options.now), runID: runID, dryRun: options.plans, log: log, connection: connection,
+                scope: MutationScope(declared: declarations.changes))
+            try environment.install(into: runtime)
             try runtime.run(source: source, file: options.scriptPath)
         } catch {
             var status = exitStatus(for: error)

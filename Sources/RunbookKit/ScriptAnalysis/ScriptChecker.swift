@@ -9,30 +9,39 @@ public enum ScriptChecker {
     /// error and each success on standard output. Returns 0 when all pass, 65 when any does not,
     /// 64 when a script cannot be read.
     public static func check(_ paths: [String], searchPaths: [String] = [], output: RunnerOutput = .process) async -> ExitStatus {
-        await LuaThread.run {
-            var status = ExitStatus.success
-            for path in paths {
+        var status = ExitStatus.success
+        for path in paths {
+            let (problems, files) = await LuaThread.run { () -> ([LuaScriptError], [String]) in
                 var checker = Checker(searchPaths: searchPaths)
                 checker.check(script: path)
-                if checker.problems.isEmpty {
-                    var line = "\(path): ok\n"
-                    line.withUTF8 { output.standardOutput(UnsafeRawBufferPointer($0)) }
-                    continue
-                }
-                for problem in checker.problems {
-                    output.standardError("\(problem.kind == .unreadable ? "runbook: " : "")\(problem.message)\n")
-                    let failure = ScriptRunner.exitStatus(for: problem)
-                    if status == .success || failure == .usage { status = failure }
-                }
+                return (checker.problems, checker.compiled)
             }
-            return status
+            // luacheck, when installed, with the runbook standard: what the VM would only find
+            // when the line runs (an undefined field of a module, a write to a global).
+            let lint = await LuacheckRunner.findings(in: files) ?? []
+            if problems.isEmpty && lint.isEmpty {
+                output.write("\(path): ok\n")
+                continue
+            }
+            for problem in problems {
+                output.standardError("\(problem.kind == .unreadable ? "runbook: " : "")\(problem.message)\n")
+                let failure = ScriptRunner.exitStatus(for: problem)
+                if status == .success || failure == .usage { status = failure }
+            }
+            for finding in lint {
+                output.standardError(finding + "\n")
+                if status == .success { status = .dataError }
+            }
         }
+        return status
     }
 
     private struct Checker {
         let searchPaths: [String]
         var problems: [LuaScriptError] = []
         var visited: Set<String> = []
+        /// The files that compiled (the script and the modules it requires), for luacheck.
+        var compiled: [String] = []
 
         init(searchPaths: [String]) {
             self.searchPaths = searchPaths
@@ -62,6 +71,7 @@ public enum ScriptChecker {
         private mutating func compile(_ source: [UInt8], path: String) -> Bool {
             do throws(LuaScriptError) {
                 try LuaRuntime(options: LuaRuntimeOptions()).check(source: source, chunkName: path)
+                if path != "-" { compiled.append(path) }
                 return true
             } catch {
                 problems.append(error)
