@@ -9,7 +9,6 @@ struct RunCommand: AsyncParsableCommand {
             The script sees its parameters in runbook.args; print writes to standard output.
             require searches the script's directory, then the ';'-separated directories of RUNBOOK_PATH.
             DevRev: DEVREV_TOKEN (or --token-file) and DEVREV_BASE_URL (or --base-url), or --sandbox.
-
             Exit codes:
             \(ExitStatus.helpTable)
             """
