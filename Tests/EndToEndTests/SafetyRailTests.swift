@@ -366,4 +366,28 @@ struct SafetyRailTests {
         let without = try await RunbookBinary.run(["check", "fine.lua"], environment: ["PATH": "/nonexistent"], directory: scripts.url)
         #expect(without.status == 0, "without luacheck, check runs its own checks: \(without.standardError)")
     }
+
+    @Test func runbookNewWritesARunbookThatChecksAndRunsAndNeverOverwrites() async throws {
+        let scripts = try ScriptDirectory()
+        let arguments: [String: [String]] = [
+            "reassign": ["--arg", "from=DEVU-2", "--arg", "to=DEVU-4"], "tag": ["--arg", "part=PROD-2", "--arg", "tag=database"],
+        ]
+        for template in ["escalate", "close", "reassign", "stamp", "tag", "blank"] {
+            let made = try await RunbookBinary.run(["new", "my-\(template)", "--template", template], directory: scripts.url)
+            #expect(made.status == 0, "\(template): \(made.standardError)")
+            let check = try await RunbookBinary.run(["check", "my-\(template).lua"], directory: scripts.url)
+            #expect(check.status == 0, "\(template): \(check.standardError)")
+            let run = try await RunbookBinary.run(
+                ["run", "my-\(template).lua", "--sandbox", "--dry-run"] + (arguments[template] ?? []), directory: scripts.url)
+            #expect(run.status == 0, "\(template): \(run.standardError)")
+            let source = try String(contentsOf: scripts.url.appendingPathComponent("my-\(template).lua"), encoding: .utf8)
+            #expect(source.hasPrefix("--- @name my-\(template)\n"))
+        }
+        let again = try await RunbookBinary.run(["new", "my-close", "--template", "escalate"], directory: scripts.url)
+        #expect(again.status == 64)
+        #expect(again.standardError.contains("it exists; runbook new never overwrites a file"))
+        #expect(try String(contentsOf: scripts.url.appendingPathComponent("my-close.lua"), encoding: .utf8).contains("@changes stage"))
+        let typo = try await RunbookBinary.run(["new", "x", "--template", "escalte"], directory: scripts.url)
+        #expect(typo.status == 64 && typo.standardError.contains("did you mean 'escalate'?"))
+    }
 }

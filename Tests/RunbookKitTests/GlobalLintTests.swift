@@ -121,3 +121,23 @@ struct LuacheckStandardTests {
         #expect(configuration.contains("    incident = { fields = { comment = {}, comments = {}, create = {}"))
     }
 }
+
+@Suite("Runbook templates")
+struct RunbookTemplateTests {
+    @Test func everyTemplateIsItsExampleAsItIsNow() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples")
+        for template in RunbookTemplates.examples {
+            let file = try String(contentsOf: examples.appendingPathComponent(template.file), encoding: .utf8)
+            #expect(template.source + "\n" == file, "\(template.file) changed: run scripts/generate-templates")
+        }
+        #expect(RunbookTemplates.names == ["escalate", "close", "reassign", "stamp", "tag", "blank"])
+    }
+
+    @Test func aTemplateIsNamedForItsRunbook() throws {
+        let source = try RunbookTemplates.source(template: "close", name: "close-stale")
+        #expect(source.hasPrefix("--- @name close-stale\n--- @changes stage\n"))
+        #expect(!source.contains("@name close-mitigated"))
+        #expect(throws: RunbookTemplates.Failure.self) { try RunbookTemplates.source(template: "close", name: "../x") }
+    }
+}
