@@ -1,7 +1,7 @@
 /// What a script prints while `--max-changes` plans its run, held until the run knows what was
 /// sent: shown as the script's output when the whole plan was applied, and on standard error under
 /// a heading when it was not, so a line such as "moved INC-1" never reads as done when it was not.
-final class HeldOutput: @unchecked Sendable {
+final class HeldOutput {
     /// Output past this is counted, not kept.
     static let limit = 1 << 20
     private var bytes: [UInt8] = []
