@@ -99,6 +99,8 @@ struct SafetyRailTests {
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(piped.standardOutput.utf8)) as? [String: Any])
         #expect((plan["changes"] as? [Any])?.count == 1)
         #expect(piped.standardError.contains("planning"), "the script's print goes to standard error")
+        let both = try await RunbookBinary.run(["plan", "plan.lua", "--sandbox", "-o", "-", "--output", "json"], directory: scripts.url)
+        #expect(both.status == 64 && both.standardError.contains("would both write to standard output"), "\(both.standardError)")
         let missing = try await RunbookBinary.run(["plan", "plan.lua", "--sandbox", "-o", "no/such/dir/p.json"], directory: scripts.url)
         #expect(missing.status == 64)
         #expect(missing.standardError.contains("the directory no/such/dir does not exist"))

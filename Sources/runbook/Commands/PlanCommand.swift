@@ -14,6 +14,9 @@ struct PlanCommand: AsyncParsableCommand {
     var planFile: String
 
     func validate() throws {
+        if planFile == "-", script.output == .json {
+            throw ValidationError("-o - and --output json would both write to standard output; write the plan to a file")
+        }
         if let problem = ScriptRunner.problem(writingPlanTo: planFile) { throw ValidationError(problem) }
     }
 
