@@ -392,4 +392,26 @@ struct SafetyRailTests {
         let typo = try await RunbookBinary.run(["new", "x", "--template", "escalte"], directory: scripts.url)
         #expect(typo.status == 64 && typo.standardError.contains("did you mean 'escalate'?"))
     }
+
+    @Test func editorSetupWritesItsFilesAndNeverReplacesAnOperatorsOwn() async throws {
+        let folder = try ScriptDirectory()
+        let first = try await RunbookBinary.run(["editor-setup", folder.url.path])
+        #expect(first.status == 0, "\(first.standardError)")
+        for file in [".runbook/runbook.lua", ".luarc.json", ".luacheckrc"] {
+            #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(file).path), "\(file)")
+        }
+        let again = try await RunbookBinary.run(["editor-setup", folder.url.path])
+        #expect(again.status == 0, "its own files are replaced: \(again.standardError)")
+
+        let theirs = try ScriptDirectory()
+        try theirs.write(".luacheckrc", "std = \"lua54\"\n")
+        let refused = try await RunbookBinary.run(["editor-setup", theirs.url.path])
+        #expect(refused.status == 64)
+        #expect(refused.standardError.contains(".luacheckrc exists and was not written by runbook; nothing was written (--force replaces it)"))
+        #expect(!FileManager.default.fileExists(atPath: theirs.url.appendingPathComponent(".luarc.json").path))
+        #expect(try String(contentsOf: theirs.url.appendingPathComponent(".luacheckrc"), encoding: .utf8) == "std = \"lua54\"\n")
+        let forced = try await RunbookBinary.run(["editor-setup", theirs.url.path, "--force"])
+        #expect(forced.status == 0)
+        #expect(try String(contentsOf: theirs.url.appendingPathComponent(".luacheckrc"), encoding: .utf8).contains("stds.runbook"))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LuaRuntime
 @testable import RunbookKit
 import Testing
 
@@ -139,5 +140,38 @@ struct RunbookTemplateTests {
         #expect(source.hasPrefix("--- @name close-stale\n--- @changes stage\n"))
         #expect(!source.contains("@name close-mitigated"))
         #expect(throws: RunbookTemplates.Failure.self) { try RunbookTemplates.source(template: "close", name: "../x") }
+    }
+}
+
+@Suite("LuaLS definitions")
+struct LuaDefinitionsTests {
+    @Test func everyFunctionAndValueOfTheRuntimeHasADefinition() async throws {
+        let runtime = try await LuacheckStandard.globals()
+        var expected: Set<String> = []
+        for (name, fields) in runtime where ["incident", "devrev", "json", "log", "runbook"].contains(name) {
+            for field in fields?.keys ?? [:].keys { expected.insert("\(name).\(field)") }
+        }
+        let defined = Set(LuaDefinitions.functions.map(\.name) + LuaDefinitions.values.map(\.name))
+        #expect(expected.subtracting(defined).isEmpty, "no definition for \(expected.subtracting(defined).sorted())")
+        #expect(defined.subtracting(expected).isEmpty, "defined but not in the runtime: \(defined.subtracting(expected).sorted())")
+    }
+
+    @Test func everyRequestFieldHasADefinitionAndTheFileIsLua54() throws {
+        let text = LuaDefinitions.text()
+        let blocks = text.components(separatedBy: "\n\n")
+        for (name, shape) in LuaDefinitions.requests {
+            let block = try #require(blocks.first { $0.hasPrefix("---@class runbook.\(name)\n") })
+            for field in shape.fields.keys {
+                let optional = shape.required.contains(field) ? "" : "?"
+                #expect(block.contains("\n---@field \(field)\(optional) "), "runbook.\(name).\(field)")
+            }
+        }
+        #expect(text.contains("---@field update fun(fields: runbook.IncidentUpdate): runbook.Incident "))
+        #expect(text.contains("---@field severity? runbook.EnumValue"), "the incident a script gets back")
+        // LuaLS's annotation forms, and nothing else.
+        for line in text.split(separator: "\n") where line.hasPrefix("---@") {
+            #expect(line.firstMatch(of: #/^---@(meta \w+|class [\w.]+|type [\w.]+|field \w+\??\s\S.*)$/#) != nil, "\(line)")
+        }
+        try LuaRuntime(options: LuaRuntimeOptions()).check(source: Array(text.utf8), chunkName: "runbook.lua")
     }
 }
