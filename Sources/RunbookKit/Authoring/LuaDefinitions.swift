@@ -107,7 +107,7 @@ public enum LuaDefinitions {
     private static func commentOptions() -> [String] {
         var lines = ["---@class runbook.CommentOptions"]
         let shape = RequestShapes.timelineEntriesCreateRequest
-        for field in ["labels", "private_to", "expires_at", "external_ref", "body_type", "visibility"] {
+        for field in CommentBindings.options.sorted() {
             guard let fieldShape = shape.fields[field] else { continue }
             lines.append("---@field \(field)? \(luaType(fieldShape, field: field).type)")
         }

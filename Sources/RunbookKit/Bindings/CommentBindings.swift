@@ -22,7 +22,7 @@ final class CommentBindings {
     }
 
     /// Options `incident.comment` takes besides the schema's own field names.
-    private static let options: Set<String> = ["labels", "private_to", "expires_at", "external_ref", "body_type", "visibility"]
+    static let options: Set<String> = ["labels", "private_to", "expires_at", "external_ref", "body_type", "visibility"]
 
     var comment: LuaFunction {
         LuaFunction(name: "comment") { [self] call in

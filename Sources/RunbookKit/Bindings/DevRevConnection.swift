@@ -94,17 +94,17 @@ final class DevRevConnection {
             return .object([:])
         case .createTimelineEntry, .createTimelineEntryWithExternalRef:
             let id = incident ?? ""
+            let reference = planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id
             // A comment whose external_ref is already on the incident was posted before: the
             // real run would meet a 409 and fetch it; the plan has nothing to do. (The references
             // runbook makes itself, `runbook:<run id>:<n>`, are new with every run.)
-            if case .object(let fields) = body, case .string(let reference)? = fields["external_ref"], !reference.hasPrefix("runbook:"),
-               let existing = try? send(.getTimelineEntry, body: .object(["id": .string(id), "external_ref": .string(reference)]), incident: id),
+            if case .object(let fields) = body, case .string(let externalRef)? = fields["external_ref"], !externalRef.hasPrefix("runbook:"),
+               let existing = try? send(.getTimelineEntry, body: .object(["id": .string(id), "external_ref": .string(externalRef)]), incident: id),
                case .object(let found) = existing, found["timeline_entry"] != nil
             {
-                planner.alreadyPosted(reference, on: planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id)
+                planner.alreadyPosted(externalRef, on: reference)
                 return existing
             }
-            let reference = planner.known(id).flatMap { Planner.text($0["display_id"]) } ?? id
             return .object(["timeline_entry": planner.planComment(body, incident: id, reference: reference)])
         default:
             return planner.planCall(operation, body: body)

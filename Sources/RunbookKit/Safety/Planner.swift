@@ -119,7 +119,8 @@ final class Planner {
         }
         for (key, filter) in filters {
             guard case .array(let wanted) = filter else {
-                if ["limit", "cursor", "mode", "sort_by"].contains(key) { continue }
+                // Paging, not filtering.
+                if ["limit", "cursor", "mode"].contains(key) { continue }
                 return false
             }
             switch key {
@@ -129,7 +130,7 @@ final class Planner {
                 let have = names(incident[key])
                 guard wanted.contains(where: { text($0).map(have.contains) ?? false }) else { return false }
             case "sort_by":
-                continue
+                continue   // an order, not a filter
             default:
                 return false
             }

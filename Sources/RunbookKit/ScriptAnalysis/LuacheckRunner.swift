@@ -5,7 +5,11 @@ import LuaRuntime
 /// Its findings come back as lines in check's own format: `escalate.lua:12: accessing undefined
 /// field 'updte' of global 'incident' (luacheck W143)`. Reads of undefined globals are left out:
 /// check reports those itself.
-enum LuacheckRunner {
+struct LuacheckRunner {
+    let executable: String
+    /// The `.luacheckrc` text with the runbook standard.
+    let configuration: String
+
     /// The luacheck executable on PATH, if any.
     static var executable: String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
@@ -16,11 +20,17 @@ enum LuacheckRunner {
         return nil
     }
 
-    /// Findings, one line each; nil when luacheck is not installed. Runs on a thread of its own.
-    static func findings(in paths: [String]) async -> [String]? {
-        guard let executable, !paths.isEmpty else { return nil }
-        guard let configuration = try? await LuacheckStandard.configuration() else { return nil }
-        return await LuaThread.run { () -> [String]? in
+    /// A runner with the standard described; nil when luacheck is not installed.
+    static func prepare() async -> LuacheckRunner? {
+        guard let executable, let configuration = try? await LuacheckStandard.configuration() else { return nil }
+        return LuacheckRunner(executable: executable, configuration: configuration)
+    }
+
+    /// Findings, one line each. Runs on a thread of its own.
+    func findings(in paths: [String]) async -> [String] {
+        guard !paths.isEmpty else { return [] }
+        let (executable, configuration) = (executable, configuration)
+        return await LuaThread.run { () -> [String] in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runbook-luacheck-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let config = directory.appendingPathComponent("luacheckrc")
@@ -44,7 +54,7 @@ enum LuacheckRunner {
             }
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap(line)
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap(Self.line)
         }
     }
 

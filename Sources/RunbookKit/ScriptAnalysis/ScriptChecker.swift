@@ -10,6 +10,8 @@ public enum ScriptChecker {
     /// 64 when a script cannot be read.
     public static func check(_ paths: [String], searchPaths: [String] = [], output: RunnerOutput = .process) async -> ExitStatus {
         var status = ExitStatus.success
+        // The standard is the same for every script: described once (it starts a VM).
+        let luacheck = await LuacheckRunner.prepare()
         for path in paths {
             let (problems, files) = await LuaThread.run { () -> ([LuaScriptError], [String]) in
                 var checker = Checker(searchPaths: searchPaths)
@@ -18,7 +20,7 @@ public enum ScriptChecker {
             }
             // luacheck, when installed, with the runbook standard: what the VM would only find
             // when the line runs (an undefined field of a module, a write to a global).
-            let lint = await LuacheckRunner.findings(in: files) ?? []
+            let lint = await luacheck?.findings(in: files) ?? []
             if problems.isEmpty && lint.isEmpty {
                 output.write("\(path): ok\n")
                 continue
@@ -103,9 +105,12 @@ public enum ScriptChecker {
                     continue
                 }
                 guard visited.insert(Self.realPath(module)).inserted else { continue }
-                guard let moduleSource = read(module) else {
-                    // A module that cannot be read fails the run, but the script itself was readable.
-                    if let last = problems.popLast() { problems.append(LuaScriptError(kind: .syntax, message: "\(path):\(line): \(last.message)")) }
+                let moduleSource: [UInt8]
+                do throws(LuaScriptError) {
+                    moduleSource = try LuaRuntime.read(file: module)
+                } catch {
+                    // A bad module is a bad script (65): the script itself was readable.
+                    problems.append(LuaScriptError(kind: .syntax, message: "\(path):\(line): \(error.message)"))
                     continue
                 }
                 guard compile(moduleSource, path: module) else { continue }
