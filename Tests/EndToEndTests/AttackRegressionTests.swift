@@ -12,9 +12,7 @@ struct AttackRegressionTests {
     private func run(_ arguments: [String], _ sandbox: Sandbox, directory: ScriptDirectory, state: ScriptDirectory? = nil) async throws
         -> RunbookBinary.Result
     {
-        var environment = ["DEVREV_TOKEN": Self.token]
-        if let state { environment["XDG_STATE_HOME"] = state.url.path }
-        return try await RunbookBinary.run(arguments + ["--base-url", sandbox.baseURL], environment: environment, directory: directory.url)
+        try await RunbookBinary.run(arguments, against: sandbox, token: Self.token, directory: directory, state: state)
     }
 
     @Test func aTimeoutACallMetCannotBeCaught() async throws {

@@ -39,6 +39,16 @@ struct RunbookBinary {
         }
     }
 
+    /// Runs the binary in `directory` against `sandbox` (`--base-url` added) with its token; the
+    /// journal goes under `state` when given.
+    static func run(_ arguments: [String], against sandbox: Sandbox, token: String, directory: ScriptDirectory, state: ScriptDirectory? = nil)
+        async throws -> Result
+    {
+        var environment = ["DEVREV_TOKEN": token]
+        if let state { environment["XDG_STATE_HOME"] = state.url.path }
+        return try await run(arguments + ["--base-url", sandbox.baseURL], environment: environment, directory: directory.url)
+    }
+
     private static func runAndWait(_ arguments: [String], environment: [String: String], directory: URL?, input: String?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)

@@ -158,23 +158,19 @@ struct SafetyRailTests {
         try await withTestSandbox(SandboxConfiguration(token: token)) { sandbox, _ in
             let scripts = try ScriptDirectory()
             let state = try ScriptDirectory()
-            let environment = ["DEVREV_TOKEN": token, "XDG_STATE_HOME": state.url.path]
             // Severity 9 is a value only DevRev can refuse (no read lists a tenant's severities).
             try scripts.write("three.lua", """
                 incident.update{ id = 'INC-4', severity = 1 }
                 incident.update{ id = 'INC-5', severity = 9 }
                 incident.comment('INC-4', 'escalated')
                 """)
-            let budget = try await RunbookBinary.run(
-                ["run", "three.lua", "--base-url", sandbox.baseURL, "--max-changes", "2"], environment: environment, directory: scripts.url)
+            let budget = try await RunbookBinary.run(["run", "three.lua", "--max-changes", "2"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(budget.status == 79, "the budget is not a typo in the script: \(budget.standardError)")
             #expect(budget.standardError.contains("more than --max-changes 2; nothing was sent"))
 
-            let plan = try await RunbookBinary.run(
-                ["plan", "three.lua", "--base-url", sandbox.baseURL, "-o", "three.json"], environment: environment, directory: scripts.url)
+            let plan = try await RunbookBinary.run(["plan", "three.lua", "-o", "three.json"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(plan.status == 0, "\(plan.standardError)")
-            let apply = try await RunbookBinary.run(
-                ["apply", "three.json", "--base-url", sandbox.baseURL, "--output", "json"], environment: environment, directory: scripts.url)
+            let apply = try await RunbookBinary.run(["apply", "three.json", "--output", "json"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(apply.status == 80, "partially applied: \(apply.standardError)")
             #expect(apply.standardError.contains("failed   INC-5  severity Sev3 -> 9  (invalid_enum_value (400)"), "\(apply.standardError)")
             #expect(apply.standardError.contains("not sent  INC-4  + comment \"escalated\""))
@@ -190,10 +186,10 @@ struct SafetyRailTests {
             #expect((journal.last?["target"] as? [String: Any])?["base_url"] as? String == sandbox.baseURL)
 
             try scripts.write("one.lua", "incident.update{ id = 'INC-6', title = 'renamed' }\n")
-            _ = try await RunbookBinary.run(["plan", "one.lua", "--base-url", sandbox.baseURL, "-o", "one.json"], environment: environment, directory: scripts.url)
-            let first = try await RunbookBinary.run(["apply", "one.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            _ = try await RunbookBinary.run(["plan", "one.lua", "-o", "one.json"], against: sandbox, token: token, directory: scripts, state: state)
+            let first = try await RunbookBinary.run(["apply", "one.json"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(first.status == 0 && first.standardOutput.contains("applied 1 of 1 planned change"), "\(first.standardOutput)")
-            let again = try await RunbookBinary.run(["apply", "one.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            let again = try await RunbookBinary.run(["apply", "one.json"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(again.status == 0, "applying twice finds the change done: \(again.standardOutput) \(again.standardError)")
             #expect(again.standardOutput.contains("applied 0 of 1 planned change; 1 already done"), "\(again.standardOutput)")
         }
@@ -208,12 +204,11 @@ struct SafetyRailTests {
             try scripts.write("one.lua", "incident.update{ id = 'INC-2', severity = 1 }\n")
             let practice = try await RunbookBinary.run(["plan", "one.lua", "--sandbox", "-o", "practice.json"], environment: environment, directory: scripts.url)
             #expect(practice.status == 0, "\(practice.standardError)")
-            let refused = try await RunbookBinary.run(["apply", "practice.json", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            let refused = try await RunbookBinary.run(["apply", "practice.json"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(refused.status == 65)
             #expect(refused.standardError.contains("the plan was made against the sandbox, not \(sandbox.baseURL); nothing was sent (pass --allow-other-target"))
             #expect(sandbox.statistics.snapshot.count(of: "incidents.update") == 0)
-            let forced = try await RunbookBinary.run(
-                ["apply", "practice.json", "--base-url", sandbox.baseURL, "--allow-other-target"], environment: environment, directory: scripts.url)
+            let forced = try await RunbookBinary.run(["apply", "practice.json", "--allow-other-target"], against: sandbox, token: token, directory: scripts, state: state)
             #expect(forced.standardOutput.contains("INC-2  severity Sev2"), "told explicitly, apply goes on to its checks: \(forced.standardError)")
             #expect(!forced.standardError.contains("--allow-other-target"))
 
@@ -253,8 +248,7 @@ struct SafetyRailTests {
                 incident.update_many(items, { concurrency = 1 })
                 """)
             let environment = ["DEVREV_TOKEN": token]
-            let text = try await RunbookBinary.run(
-                ["run", "bulk.lua", "--base-url", sandbox.baseURL, "--log-level", "info"], environment: environment, directory: scripts.url)
+            let text = try await RunbookBinary.run(["run", "bulk.lua", "--log-level", "info"], against: sandbox, token: token, directory: scripts)
             #expect(text.status == 0, "\(text.standardError)")
             let lines = text.standardError.split(separator: "\n").map(String.init)
             let pattern = #/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z bulk\.lua\[\d{8}T\d{6}-[0-9a-f]{6}\] (debug|info|warn|error): /#
@@ -314,13 +308,11 @@ struct SafetyRailTests {
         let token = "safety-rail-token"
         try await withTestSandbox(SandboxConfiguration(token: token)) { sandbox, _ in
             let scripts = try ScriptDirectory()
-            let environment = ["DEVREV_TOKEN": token]
             try scripts.write("typo.lua", """
                 incident.update{ id = 'INC-1', severity = 2 }
                 incident.update{ id = 'INC-2', stage = { stage = 'acknowledgd' } }
                 """)
-            let run = try await RunbookBinary.run(
-                ["run", "typo.lua", "--base-url", sandbox.baseURL, "--max-changes", "5"], environment: environment, directory: scripts.url)
+            let run = try await RunbookBinary.run(["run", "typo.lua", "--max-changes", "5"], against: sandbox, token: token, directory: scripts)
             #expect(run.status == 65, "\(run.standardError)")
             #expect(run.standardError.contains(
                 "typo.lua:2: validation: incident.update: stage.stage: no stage 'acknowledgd' (stages.custom.get answered not_found)"), "\(run.standardError)")
@@ -332,18 +324,17 @@ struct SafetyRailTests {
                 ("incident.comment('INC-1', 'x', { expires_at = runbook.now() - 3600 })", "expires_at: must be at least a minute from now"),
             ] {
                 try scripts.write("one.lua", line + "\n")
-                let dry = try await RunbookBinary.run(["run", "one.lua", "--base-url", sandbox.baseURL, "--dry-run"], environment: environment, directory: scripts.url)
+                let dry = try await RunbookBinary.run(["run", "one.lua", "--dry-run"], against: sandbox, token: token, directory: scripts)
                 #expect(dry.status == 65 && dry.standardError.contains(message), "\(line): \(dry.standardError)")
             }
             try scripts.write("good.lua", "incident.update{ id = 'INC-2', owned_by = {'DEVU-4'}, applies_to_parts = {'PROD-1'}, tags = { { tag_id = 'database' } } }\n")
-            let good = try await RunbookBinary.run(["run", "good.lua", "--base-url", sandbox.baseURL, "--dry-run"], environment: environment, directory: scripts.url)
+            let good = try await RunbookBinary.run(["run", "good.lua", "--dry-run"], against: sandbox, token: token, directory: scripts)
             #expect(good.status == 0, "references that exist pass: \(good.standardError)")
 
             try scripts.write("note.lua", "incident.comment('INC-1', 'escalated', { external_ref = 'esc-INC-1' })\n")
-            let first = try await RunbookBinary.run(["run", "note.lua", "--base-url", sandbox.baseURL], environment: environment, directory: scripts.url)
+            let first = try await RunbookBinary.run(["run", "note.lua"], against: sandbox, token: token, directory: scripts)
             #expect(first.status == 0, "\(first.standardError)")
-            let again = try await RunbookBinary.run(
-                ["run", "note.lua", "--base-url", sandbox.baseURL, "--max-changes", "0"], environment: environment, directory: scripts.url)
+            let again = try await RunbookBinary.run(["run", "note.lua", "--max-changes", "0"], against: sandbox, token: token, directory: scripts)
             #expect(again.status == 0, "a comment already posted is no change, so a budget of 0 holds: \(again.standardError)")
             #expect(again.standardOutput.contains("unchanged: 1 would change nothing (INC-1 comment esc-INC-1 (already posted))"), "\(again.standardOutput)")
         }

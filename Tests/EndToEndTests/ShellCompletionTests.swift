@@ -34,7 +34,8 @@ struct ShellCompletionTests {
         }
         #expect(generated.standardOutput.contains("max-changes"), "and the options of run")
         let script = generated.standardOutput
-        let checked = try await offPool { try? parses(shell, script) }
+        // Not installed is nil; failing to run an installed shell fails the test.
+        let checked = try await offPool { Result { try parses(shell, script) } }.get()
         guard let (status, error) = checked else {
             #expect(shell != "bash", "bash is always there to check the bash completion")
             return
