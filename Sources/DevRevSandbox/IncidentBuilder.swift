@@ -61,32 +61,51 @@ struct IncidentBuilder {
         ("\(Self.core):incident/\(number)", "INC-\(number)")
     }
 
-    /// An incident of the seed; the seed was validated, so references resolve.
+    /// An incident of the seed; the seed was validated, so references resolve. Offsets (`-45m`)
+    /// are dates before or after `now`.
     func seeded(_ seed: Tenant.SeedIncident, number: Int64, now: Date) -> Incident {
         let (id, displayId) = identity(number: number)
-        let created = seed.createdDate.flatMap(RFC3339.parse).map(RFC3339.format) ?? RFC3339.format(now)
+        let date = { (text: String?) in SeedDate.normalized(text, now: now) }
+        let created = date(seed.createdDate) ?? RFC3339.format(now)
+        let mitigated = date(seed.mitigatedDate)
         let author = seed.createdBy.flatMap { try? user($0, field: "created_by") } ?? currentUser
         let stage = try? self.stage(seed.stage ?? tenant.stages[0].name, field: "stage")
         return Incident(
-            acknowledgedDate: seed.acknowledgedDate,
-            actualCloseDate: stage?.closed == true ? (seed.mitigatedDate ?? created) : nil,
+            acknowledgedDate: date(seed.acknowledgedDate),
+            actualCloseDate: date(seed.actualCloseDate) ?? (stage?.closed == true ? (mitigated ?? created) : nil),
             appliesToParts: try? (seed.appliesToParts ?? []).map { reference throws(SandboxFailure) in try part(reference, field: "applies_to_parts") },
             body: seed.body,
             createdBy: author,
             createdDate: created,
+            customFields: seed.customFields,
             displayId: displayId,
             id: id,
-            identifiedDate: seed.identifiedDate,
-            mitigatedDate: seed.mitigatedDate,
+            identifiedDate: date(seed.identifiedDate),
+            mitigatedDate: mitigated,
             modifiedBy: author,
-            modifiedDate: created,
+            modifiedDate: date(seed.modifiedDate) ?? created,
             ownedBy: try? (seed.ownedBy ?? []).map { reference throws(SandboxFailure) in try user(reference, field: "owned_by") },
+            reportedBy: seed.reportedBy.map(Self.enumValue),
             severity: try? Self.severity(seed.severity ?? 2),
+            source: seed.source.map(Self.enumValue),
             stage: stage?.0,
             tags: try? (seed.tags ?? []).map { reference throws(SandboxFailure) in try tag(reference, value: nil, field: "tags") },
-            targetCloseDate: seed.targetCloseDate,
+            targetCloseDate: date(seed.targetCloseDate),
             title: seed.title
         )
+    }
+
+    /// The comments of a seeded incident, numbered from `firstSeq`.
+    func seededComments(_ seed: Tenant.SeedIncident, of incident: Incident, firstSeq: Int64, now: Date) -> [StoredComment] {
+        guard let id = incident.id, let displayID = incident.displayId else { return [] }
+        return (seed.comments ?? []).enumerated().map { offset, comment in
+            let author = comment.createdBy.flatMap { try? user($0, field: "created_by") } ?? currentUser
+            return StoredComment.make(
+                seq: firstSeq + Int64(offset), incident: (id, displayID), body: comment.body,
+                author: (try? TimelineService.json(author)) ?? .null,
+                created: SeedDate.normalized(comment.createdDate, now: now) ?? RFC3339.format(now), labels: comment.labels ?? [],
+                externalRef: comment.externalRef, visibility: comment.visibility ?? "external", expiresAt: nil)
+        }
     }
 
     func created(_ request: IncidentsCreateRequest, number: Int64, now: Date) throws(SandboxFailure) -> Incident {

@@ -19,16 +19,16 @@ struct IncidentFilter {
         "actual_close_date", "severity", "title", "display_id",
     ]
 
-    init(list request: IncidentsListRequest) throws(SandboxFailure) {
-        try self.init(request)
+    init(list request: IncidentsListRequest, now: Date) throws(SandboxFailure) {
+        try self.init(request, now: now)
     }
 
-    init(group request: IncidentsGroupRequest) throws(SandboxFailure) {
-        try self.init(request)
+    init(group request: IncidentsGroupRequest, now: Date) throws(SandboxFailure) {
+        try self.init(request, now: now)
     }
 
-    private init(_ request: some IncidentFilterFields) throws(SandboxFailure) {
-        try self.init(
+    private init(_ request: some IncidentFilterFields, now: Date) throws(SandboxFailure) {
+        try self.init(now: now,
             severity: request.severity, stage: request.stage, ownedBy: request.ownedBy, createdBy: request.createdBy,
             appliesToParts: request.appliesToParts, title: request.title, reportedBy: request.reportedBy, source: request.source,
             dates: [
@@ -45,7 +45,7 @@ struct IncidentFilter {
     }
 
     private init(
-        severity: [Int64]?, stage: [String]?, ownedBy: [String]?, createdBy: [String]?, appliesToParts: [String]?,
+        now: Date, severity: [Int64]?, stage: [String]?, ownedBy: [String]?, createdBy: [String]?, appliesToParts: [String]?,
         title: [String]?, reportedBy: [Int64]?, source: [Int64]?, dates: [(String, DateFilter?)], unsupported: [(String, Bool)]
     ) throws(SandboxFailure) {
         if let field = unsupported.first(where: { $0.1 })?.0 {
@@ -59,7 +59,6 @@ struct IncidentFilter {
         titles = title.map(Set.init)
         self.reportedBy = reportedBy.map(Set.init)
         sources = source.map(Set.init)
-        let now = Date()
         for (field, filter) in dates {
             guard let filter else { continue }
             self.dates.append((field, try Self.range(filter, field: field, now: now)))

@@ -37,13 +37,13 @@ struct IncidentService: Sendable {
             return (200, IncidentsDeleteResponse())
         case "incidents.list":
             let request = try RequestDecoder.decode(IncidentsListRequest.self, from: body)
-            let filter = try IncidentFilter(list: request)
+            let filter = try IncidentFilter(list: request, now: clock())
             let matching = try sorted(store.all().filter { filter.matches($0.incident) }, by: request.sortBy)
             let page = try Page(cursor: request.cursor, mode: request.mode, limit: request.limit, count: matching.count)
             return (200, IncidentsListResponse(incidents: Array(matching[page.range]), nextCursor: page.next, prevCursor: page.previous))
         case "incidents.group":
             let request = try RequestDecoder.decode(IncidentsGroupRequest.self, from: body)
-            let filter = try IncidentFilter(group: request)
+            let filter = try IncidentFilter(group: request, now: clock())
             let matching = try sorted(store.all().filter { filter.matches($0.incident) }, by: request.sortBy)
             let groups = try IncidentGrouping.groups(of: matching, by: request.groupBy, tenant: store.tenant)
             let perGroup = try Self.limit(request.limitPerGroup.map(Int.init), field: "limit_per_group")

@@ -33,12 +33,13 @@ public final class Sandbox: Sendable {
     public static func start(_ configuration: SandboxConfiguration) async throws(SandboxSetupError) -> Sandbox {
         let tenant = configuration.seed ?? Tenant.demo()
         try tenant.validate()
-        let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: Date())
+        let clock = configuration.clock
+        let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: clock())
         let statistics = SandboxStatistics()
         let router = SandboxRouter(
-            service: IncidentService(store: store, clock: { Date() }),
-            timeline: TimelineService(store: store, clock: { Date() }),
-            traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults),
+            service: IncidentService(store: store, clock: clock),
+            timeline: TimelineService(store: store, clock: clock),
+            traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults, clock: clock),
             token: configuration.token, statistics: statistics)
         let channel: any Channel
         do {
@@ -59,6 +60,32 @@ public final class Sandbox: Sendable {
         return Sandbox(
             configuration: configuration, port: channel.localAddress?.port ?? configuration.port, channel: channel, store: store,
             statistics: statistics)
+    }
+
+    /// Every incident as `incidents.get` would answer, in creation order.
+    public func incidents() -> [Incident] {
+        store.all().map(\.incident)
+    }
+
+    /// The incident with this id or display id.
+    public func incident(_ reference: String) -> Incident? {
+        store.find(reference)?.incident
+    }
+
+    /// The live comments on an incident (id or display id), oldest first, as
+    /// `timeline-entries.get` answers them.
+    public func comments(on reference: String) -> [JSONValue] {
+        guard let id = store.find(reference)?.incident.id else { return [] }
+        let now = configuration.clock()
+        return store.comments().filter { $0.object == id && $0.isLive(at: now) }.map(\.entry)
+    }
+
+    /// How many writes it has committed: a mark to read `changes(from:)` after.
+    public var changeCount: Int { store.changeCount }
+
+    /// The writes committed from the `start`th on, in commit order.
+    public func changes(from start: Int = 0) -> [SandboxChange] {
+        store.changes(from: start)
     }
 
     /// Stops listening and closes the database.

@@ -39,7 +39,8 @@ struct SandboxRouter: Sendable {
             statistics.throttled()
             return reply(429, SandboxFailure.tooManyRequests(retryAfter: wait).body, headers: headers + [("Retry-After", "\(wait)")])
         }
-        let fault = traffic.fault(operation: String(operation))
+        let scheduled = traffic.fault(operation: String(operation))
+        let fault = scheduled?.kind
         switch fault {
         case .internalError:
             let failure = SandboxFailure.internalError("injected fault", referenceID: traffic.referenceID())
@@ -48,8 +49,9 @@ struct SandboxRouter: Sendable {
             let failure = SandboxFailure.serviceUnavailable("injected fault")
             return reply(failure.status, failure.body, headers: headers)
         case .tooManyRequests:
-            let failure = SandboxFailure.tooManyRequests(retryAfter: 1)
-            return reply(failure.status, failure.body, headers: headers + [("Retry-After", "1")])
+            let wait = scheduled?.retryAfter ?? 1
+            let failure = SandboxFailure.tooManyRequests(retryAfter: wait)
+            return reply(failure.status, failure.body, headers: headers + [("Retry-After", "\(wait)")])
         case .drop:
             return .drop
         case .lost, nil:

@@ -18,6 +18,8 @@ final class SandboxStore: Sendable {
         var nextNumber: Int64 = 1
         /// Timeline comments in creation order, by sequence number.
         var comments: [Int64: StoredComment] = [:]
+        /// What this process committed since it opened the store.
+        var changes: [SandboxChange] = []
     }
 
     /// Opens (or creates) the database at `path`, in memory when nil. A new database is filled
@@ -108,21 +110,34 @@ final class SandboxStore: Sendable {
     private func initialize(seed: Tenant, now: Date) throws {
         let builder = IncidentBuilder(tenant: seed)
         var created: [Incident] = []
-        for (index, incident) in seed.incidents.enumerated() {
-            created.append(builder.seeded(incident, number: Int64(index + 1), now: now))
+        var comments: [StoredComment] = []
+        for (index, seedIncident) in seed.incidents.enumerated() {
+            let incident = builder.seeded(seedIncident, number: Int64(index + 1), now: now)
+            created.append(incident)
+            comments += builder.seededComments(seedIncident, of: incident, firstSeq: Int64(comments.count + 1), now: now)
         }
         try database.write { db in
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('tenant', ?)", arguments: [try Self.document(seed)])
             for (index, incident) in created.enumerated() {
                 try Self.insert(incident, seq: Int64(index + 1), in: db)
             }
+            for (index, comment) in comments.enumerated() {
+                try Self.insert(comment, seq: Int64(index + 1), in: db)
+            }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_number', ?)",
                            arguments: [Data("\(created.count + 1)".utf8)])
         }
         state.withLock { state in
             for (index, incident) in created.enumerated() { state.incidents[Int64(index + 1)] = incident }
+            for (index, comment) in comments.enumerated() { state.comments[Int64(index + 1)] = comment }
             state.nextNumber = Int64(created.count + 1)
         }
+    }
+
+    private static func insert(_ comment: StoredComment, seq: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO timeline_entry (seq, id, object, external_ref, document) VALUES (?, ?, ?, ?, ?)",
+            arguments: [seq, comment.id, comment.object, comment.externalRef, try document(comment)])
     }
 
     private static func insert(_ incident: Incident, seq: Int64, in db: Database) throws {
@@ -159,6 +174,7 @@ final class SandboxStore: Sendable {
             }
             state.incidents[number] = incident
             state.nextNumber = number + 1
+            state.changes.append(SandboxChange(operation: .create, incident: incident.displayId ?? "", after: incident))
             return incident
         }
     }
@@ -174,6 +190,7 @@ final class SandboxStore: Sendable {
                 try db.execute(sql: "UPDATE incident SET document = ? WHERE seq = ?", arguments: [try Self.document(updated), entry.key])
             }
             state.incidents[entry.key] = updated
+            state.changes.append(SandboxChange(operation: .update, incident: updated.displayId ?? "", before: entry.value, after: updated))
             return updated
         }
     }
@@ -185,8 +202,16 @@ final class SandboxStore: Sendable {
             }
             try commit { db in try db.execute(sql: "DELETE FROM incident WHERE seq = ?", arguments: [entry.key]) }
             state.incidents[entry.key] = nil
+            state.changes.append(SandboxChange(operation: .delete, incident: entry.value.displayId ?? "", before: entry.value))
         }
     }
+
+    /// The writes committed since the store opened, from the `start`th on.
+    func changes(from start: Int) -> [SandboxChange] {
+        state.withLock { state in Array(state.changes.dropFirst(max(0, start))) }
+    }
+
+    var changeCount: Int { state.withLock { $0.changes.count } }
 
     // MARK: timeline comments
 
@@ -206,12 +231,9 @@ final class SandboxStore: Sendable {
             {
                 throw SandboxFailure.conflict("the timeline of \(comment.objectDisplayID) already has an entry with external_ref '\(reference)'")
             }
-            try commit { db in
-                try db.execute(
-                    sql: "INSERT INTO timeline_entry (seq, id, object, external_ref, document) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [seq, comment.id, comment.object, comment.externalRef, try Self.document(comment)])
-            }
+            try commit { db in try Self.insert(comment, seq: seq, in: db) }
             state.comments[seq] = comment
+            state.changes.append(SandboxChange(operation: .comment, incident: comment.objectDisplayID, comment: comment.entry))
             return comment
         }
     }
@@ -223,6 +245,7 @@ final class SandboxStore: Sendable {
             }
             try commit { db in try db.execute(sql: "DELETE FROM timeline_entry WHERE seq = ?", arguments: [entry.key]) }
             state.comments[entry.key] = nil
+            state.changes.append(SandboxChange(operation: .deleteComment, incident: entry.value.objectDisplayID, comment: entry.value.entry))
         }
     }
 

@@ -1,4 +1,5 @@
 import DevRevAPI
+import Foundation
 
 /// The objects incidents refer to: dev users, parts, tags, stages. A seed file (`--seed FILE`)
 /// holds a tenant and its incidents; without one the sandbox serves `Tenant.demo`.
@@ -52,7 +53,36 @@ public struct Tenant: Codable, Sendable, Hashable {
         public var state: String
     }
 
-    /// An incident of a seed file. Dates are RFC 3339; references use display ids or ids.
+    /// A comment on a seed's incident. `created_by` defaults to the current user, `created_date`
+    /// to the sandbox's now, `visibility` to `external`.
+    public struct SeedComment: Codable, Sendable, Hashable {
+        public var body: String
+        public var createdBy: String?
+        public var createdDate: String?
+        public var labels: [String]?
+        public var externalRef: String?
+        public var visibility: String?
+
+        public init(body: String, createdBy: String? = nil, createdDate: String? = nil, labels: [String]? = nil,
+                    externalRef: String? = nil, visibility: String? = nil) {
+            self.body = body
+            self.createdBy = createdBy
+            self.createdDate = createdDate
+            self.labels = labels
+            self.externalRef = externalRef
+            self.visibility = visibility
+        }
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case body, labels, visibility
+            case createdBy = "created_by"
+            case createdDate = "created_date"
+            case externalRef = "external_ref"
+        }
+    }
+
+    /// An incident of a seed file. Dates are RFC 3339 or offsets from the sandbox's now (`-45m`,
+    /// see `SeedDate`); references use display ids or ids.
     public struct SeedIncident: Codable, Sendable, Hashable {
         public var title: String
         public var body: String?
@@ -67,12 +97,29 @@ public struct Tenant: Codable, Sendable, Hashable {
         public var acknowledgedDate: String?
         public var mitigatedDate: String?
         public var targetCloseDate: String?
+        /// Defaults to `created_date`.
+        public var modifiedDate: String?
+        /// Defaults to the mitigated (else created) date when the stage is closed.
+        public var actualCloseDate: String?
+        public var customFields: [String: JSONValue]?
+        /// Enum ids, as in a create request.
+        public var reportedBy: Int64?
+        public var source: Int64?
+        public var comments: [SeedComment]?
 
         public init(
             title: String, body: String? = nil, severity: Int64? = nil, stage: String? = nil, ownedBy: [String]? = nil,
             createdBy: String? = nil, appliesToParts: [String]? = nil, tags: [String]? = nil, createdDate: String? = nil,
-            identifiedDate: String? = nil, acknowledgedDate: String? = nil, mitigatedDate: String? = nil, targetCloseDate: String? = nil
+            identifiedDate: String? = nil, acknowledgedDate: String? = nil, mitigatedDate: String? = nil, targetCloseDate: String? = nil,
+            modifiedDate: String? = nil, actualCloseDate: String? = nil, customFields: [String: JSONValue]? = nil, reportedBy: Int64? = nil,
+            source: Int64? = nil, comments: [SeedComment]? = nil
         ) {
+            self.modifiedDate = modifiedDate
+            self.actualCloseDate = actualCloseDate
+            self.customFields = customFields
+            self.reportedBy = reportedBy
+            self.source = source
+            self.comments = comments
             self.title = title
             self.body = body
             self.severity = severity
@@ -88,8 +135,8 @@ public struct Tenant: Codable, Sendable, Hashable {
             self.targetCloseDate = targetCloseDate
         }
 
-        enum CodingKeys: String, CodingKey {
-            case title, body, severity, stage, tags
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case title, body, severity, stage, tags, source, comments
             case ownedBy = "owned_by"
             case createdBy = "created_by"
             case appliesToParts = "applies_to_parts"
@@ -98,6 +145,17 @@ public struct Tenant: Codable, Sendable, Hashable {
             case acknowledgedDate = "acknowledged_date"
             case mitigatedDate = "mitigated_date"
             case targetCloseDate = "target_close_date"
+            case modifiedDate = "modified_date"
+            case actualCloseDate = "actual_close_date"
+            case customFields = "custom_fields"
+            case reportedBy = "reported_by"
+        }
+
+        /// Every date the seed gives, with its field name.
+        var dates: [(field: String, text: String?)] {
+            [("created_date", createdDate), ("modified_date", modifiedDate), ("identified_date", identifiedDate),
+             ("acknowledged_date", acknowledgedDate), ("mitigated_date", mitigatedDate), ("target_close_date", targetCloseDate),
+             ("actual_close_date", actualCloseDate)]
         }
     }
 
@@ -152,8 +210,38 @@ public struct Tenant: Codable, Sendable, Hashable {
             if let severity = incident.severity, !Self.severities.contains(where: { $0.id == severity }) {
                 throw .invalidSeed("\(place).severity: \(severity) is not 0 to 3")
             }
-            for date in [incident.createdDate, incident.identifiedDate, incident.acknowledgedDate, incident.mitigatedDate, incident.targetCloseDate] {
-                if let date, RFC3339.parse(date) == nil { throw .invalidSeed("\(place): '\(date)' is not an RFC 3339 date-time") }
+            for (field, date) in incident.dates {
+                if let date, SeedDate.resolve(date, now: Date()) == nil {
+                    throw .invalidSeed("\(place).\(field): '\(date)' is not an RFC 3339 date-time or an offset such as -45m")
+                }
+            }
+            try validate(incident.comments ?? [], of: place)
+        }
+    }
+
+    private func validate(_ comments: [SeedComment], of place: String) throws(SandboxSetupError) {
+        var references: Set<String> = []
+        let visibilities = TimelineEntryVisibility.allCases.map(\.rawValue)
+        for (index, comment) in comments.enumerated() {
+            let place = "\(place).comments[\(index + 1)]"
+            guard !comment.body.isEmpty else { throw .invalidSeed("\(place).body: must not be empty") }
+            if let author = comment.createdBy, user(author) == nil { throw .invalidSeed("\(place).created_by: no user '\(author)'") }
+            if let date = comment.createdDate, SeedDate.resolve(date, now: Date()) == nil {
+                throw .invalidSeed("\(place).created_date: '\(date)' is not an RFC 3339 date-time or an offset such as -45m")
+            }
+            let labels = comment.labels ?? []
+            guard labels.count <= 16 else { throw .invalidSeed("\(place).labels: at most 16 labels") }
+            for label in labels where !(1...64).contains(label.count) {
+                throw .invalidSeed("\(place).labels: '\(label)' must be 1 to 64 characters")
+            }
+            if let reference = comment.externalRef {
+                guard (1...512).contains(reference.count) else { throw .invalidSeed("\(place).external_ref: must be 1 to 512 characters") }
+                guard references.insert(reference).inserted else {
+                    throw .invalidSeed("\(place).external_ref: '\(reference)' is already on this incident's timeline")
+                }
+            }
+            if let visibility = comment.visibility, !visibilities.contains(visibility) {
+                throw .invalidSeed("\(place).visibility: '\(visibility)' is not one of \(visibilities.joined(separator: ", "))")
             }
         }
     }

@@ -122,17 +122,9 @@ struct TimelineService: Sendable {
         let timestamp = RFC3339.format(now)
         let author = try Self.json(builder.currentUser)
         return { seq in
-            var entry: [String: JSONValue] = [
-                "type": "timeline_comment", "id": .string("\(object):comment/\(seq)"), "display_id": .string("COMMENT-\(seq)"),
-                "object": .string(object), "object_display_id": .string(objectDisplayID), "object_type": "incident",
-                "body": .string(body), "body_type": "text", "visibility": .string(visibility.rawValue),
-                "created_by": author, "created_date": .string(timestamp), "modified_by": author, "modified_date": .string(timestamp),
-            ]
-            if !labels.isEmpty { entry["labels"] = .array(labels.map { .string($0) }) }
-            if let reference = request.externalRef { entry["external_ref"] = .string(reference) }
-            return StoredComment(
-                id: "\(object):comment/\(seq)", object: object, objectDisplayID: objectDisplayID, externalRef: request.externalRef,
-                labels: labels, visibility: visibility.rawValue, expiresAt: expiresAt, entry: .object(entry))
+            StoredComment.make(
+                seq: seq, incident: (object, objectDisplayID), body: body, author: author, created: timestamp, labels: labels,
+                externalRef: request.externalRef, visibility: visibility.rawValue, expiresAt: expiresAt)
         }
     }
 
@@ -142,7 +134,7 @@ struct TimelineService: Sendable {
         }
     }
 
-    private static func json(_ value: some Encodable) throws(SandboxFailure) -> JSONValue {
+    static func json(_ value: some Encodable) throws(SandboxFailure) -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(JSONWriter.encode(value)))
         } catch {

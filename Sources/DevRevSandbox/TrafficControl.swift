@@ -22,12 +22,17 @@ final class TrafficControl: Sendable {
     /// The generator, and how many faults it has injected.
     private let random: Mutex<(generator: SplitMix64, injected: Int)>
     private let requestCounter = Atomic<Int>(0)
+    /// How many requests each scheduled rule has counted.
+    private let ruleCounts: Mutex<[Int]>
+    private let clock: @Sendable () -> Date
 
-    init(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults) {
+    init(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.rateLimit = rateLimit
         self.faults = faults
-        window = Mutex(Window(start: Date(), used: 0))
+        self.clock = clock
+        window = Mutex(Window(start: clock(), used: 0))
         random = Mutex((SplitMix64(seed: faults.seed), 0))
+        ruleCounts = Mutex(Array(repeating: 0, count: faults.rules.count))
     }
 
     var latency: Duration { faults.latency }
@@ -37,8 +42,9 @@ final class TrafficControl: Sendable {
     }
 
     /// Counts a request against the quota.
-    func admit(now: Date = Date()) -> Decision {
-        window.withLock { window in
+    func admit(now: Date? = nil) -> Decision {
+        let now = now ?? clock()
+        return window.withLock { window in
             let length = Double(rateLimit.window.components.seconds)
             if now.timeIntervalSince(window.start) >= length {
                 window = Window(start: now, used: 0)
@@ -53,8 +59,24 @@ final class TrafficControl: Sendable {
         }
     }
 
-    /// The fault for this request to `operation`, if any.
-    func fault(operation: String) -> SandboxConfiguration.Faults.Kind? {
+    /// The fault for this request to `operation`, if any, and the Retry-After of a 429: a
+    /// scheduled rule's first, else the random generator's.
+    func fault(operation: String) -> (kind: SandboxConfiguration.Faults.Kind, retryAfter: Int64)? {
+        if !faults.rules.isEmpty {
+            let fired = ruleCounts.withLock { counts -> SandboxConfiguration.Faults.Rule? in
+                var fired: SandboxConfiguration.Faults.Rule?
+                for (index, rule) in faults.rules.enumerated() where rule.operation.map({ $0 == operation }) ?? true {
+                    counts[index] += 1
+                    if fired == nil, rule.fires(onRequest: counts[index]) { fired = rule }
+                }
+                return fired
+            }
+            if let fired { return (fired.kind, fired.retryAfter) }
+        }
+        return randomFault(operation: operation).map { ($0, 1) }
+    }
+
+    private func randomFault(operation: String) -> SandboxConfiguration.Faults.Kind? {
         guard faults.rate > 0, faults.operations?.contains(operation) ?? true else { return nil }
         return random.withLock { state in
             let roll = state.generator.nextUnit()

@@ -111,7 +111,7 @@ struct SandboxBehaviourTests {
     @Test func faultsAreReproducibleFromTheSeed() {
         func sequence(seed: UInt64) -> [String] {
             let traffic = TrafficControl(rateLimit: .init(), faults: .init(rate: 0.5, seed: seed))
-            return (0..<200).map { _ in traffic.fault(operation: "incidents.get")?.rawValue ?? "-" }
+            return (0..<200).map { _ in traffic.fault(operation: "incidents.get")?.kind.rawValue ?? "-" }
         }
         #expect(sequence(seed: 7) == sequence(seed: 7))
         #expect(sequence(seed: 7) != sequence(seed: 8))
