@@ -186,6 +186,7 @@ struct ExampleTests {
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
             #expect(report["exit_code"] as? Int == 1)
             #expect(report["outcome"] as? String == "error")
+            #expect(report["error_type"] as? String == "not_found")
             #expect((report["arguments"] as? [String: String]) == ["who": "me"])
             let script = try #require(report["script"] as? [String: Any])
             #expect((script["sha256"] as? String)?.count == 64)

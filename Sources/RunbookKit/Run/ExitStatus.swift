@@ -34,6 +34,26 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         }
     }
 
+    /// A name for how a run ended, where its error carries no type of its own (`run_report.error_type`).
+    var name: String {
+        switch self {
+        case .success: "success"
+        case .scriptError: "script_error"
+        case .usage: "usage"
+        case .dataError: "data_error"
+        case .unavailable: "unavailable"
+        case .outputError: "output_error"
+        case .temporaryFailure: "temporary_failure"
+        case .notAllowed: "not_allowed"
+        case .configuration: "configuration"
+        case .budgetExceeded: "max_changes_exceeded"
+        case .partiallyApplied: "partially_applied"
+        case .timeout: "timeout"
+        case .interrupted: "interrupted"
+        case .terminated: "terminated"
+        }
+    }
+
     /// The table printed in `runbook --help`.
     public static var helpTable: String {
         allCases.map { status in

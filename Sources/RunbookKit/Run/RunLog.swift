@@ -15,10 +15,22 @@ struct RunLog: Sendable {
     let threshold: LogLevel
     let json: Bool
     let write: @Sendable (String) -> Void
+    /// Also receives every line written, as data (`runbook test` keeps them for assertions).
+    var record: (@Sendable (Record) -> Void)?
+
+    /// A log line as data.
+    struct Record: Sendable {
+        var level: LogLevel
+        var message: String
+        var fields: [String: JSONValue]
+        /// `devrev` for the client's lines; nil for the script's.
+        var source: String?
+    }
 
     func emit(_ level: LogLevel, _ message: String, fields: [String: JSONValue] = [:], source: String? = nil, time: Date = Date()) {
         guard level >= threshold else { return }
         write(line(level, message, fields: fields, source: source, time: time))
+        record?(Record(level: level, message: message, fields: fields, source: source))
     }
 
     func line(_ level: LogLevel, _ message: String, fields: [String: JSONValue], source: String?, time: Date = Date()) -> String {

@@ -35,6 +35,14 @@ public struct RunOptions: Sendable {
     public var maxChanges: Int?
     /// `apply --allow-other-target`: apply a plan made for another base URL, org or the sandbox.
     public var allowOtherTarget = false
+    /// A sandbox someone else started (`runbook test`'s, one per case): the run goes there with
+    /// its token and reads neither `DEVREV_BASE_URL` nor `DEVREV_TOKEN`.
+    var sandboxEndpoint: SandboxEndpoint?
+
+    struct SandboxEndpoint: Sendable {
+        var baseURL: String
+        var token: String
+    }
 
     var outputJSON: Bool { output == .json }
 

@@ -25,6 +25,8 @@ struct RunReport: Encodable {
     var rateLimitWait: Duration = .zero
     var outcome = "success"
     var error: String?
+    /// The error's type: the script error's own (`not_found`, `validation`), else how the run ended (`timeout`, `configuration`).
+    var errorType: String?
     var exitCode: Int32 = 0
 
     init(runID: String, scriptPath: String, arguments: [String: String], mode: String) {
@@ -37,12 +39,14 @@ struct RunReport: Encodable {
     mutating func finish(status: ExitStatus, error: String?) {
         outcome = status == .success ? "success" : status == .partiallyApplied ? "partially_applied" : "error"
         self.error = error
+        if status != .success, errorType == nil { errorType = status.name }
         exitCode = status.rawValue
         ended = Date()
     }
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", version, mode, target, script, arguments, calls, plan, unchanged, applied, outcome, error
+        case errorType = "error_type"
         case planFile = "plan_file"
         case dryRun = "dry_run"
         case started = "started_at", ended = "ended_at"
@@ -75,6 +79,7 @@ struct RunReport: Encodable {
         try container.encode(rateLimitWait.wholeMilliseconds, forKey: .rateLimitWaitMilliseconds)
         try container.encode(outcome, forKey: .outcome)
         try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(errorType, forKey: .errorType)
         try container.encode(exitCode, forKey: .exitCode)
     }
 

@@ -19,9 +19,9 @@ final class RunSession: Sendable {
     private let sandbox: Sandbox?
     private let lock: Mutex<RunLock?>
 
-    private init(connection: DevRevConnection.Settings, sandbox: Sandbox?, lock: RunLock?) {
+    private init(connection: DevRevConnection.Settings, sandbox: Sandbox?, lock: RunLock?, isSandbox: Bool) {
         self.connection = connection
-        self.target = RunTarget(settings: connection, sandbox: sandbox != nil)
+        self.target = RunTarget(settings: connection, sandbox: isSandbox)
         self.sandbox = sandbox
         self.lock = Mutex(lock)
     }
@@ -31,10 +31,11 @@ final class RunSession: Sendable {
     /// (75 when another run holds it; 130 or 143 when a signal ends the wait).
     static func open(_ options: RunOptions, lockScript: String, log: RunLog) async throws(Failure) -> RunSession {
         let (settings, sandbox) = try await connect(options, log: log)
-        guard !options.noLock else { return RunSession(connection: settings, sandbox: sandbox, lock: nil) }
+        let isSandbox = sandbox != nil || options.sandboxEndpoint != nil
+        guard !options.noLock else { return RunSession(connection: settings, sandbox: sandbox, lock: nil, isSandbox: isSandbox) }
         do throws(RunLock.Failure) {
             let lock = try await RunLock.acquire(script: lockScript, wait: options.lockWait)
-            return RunSession(connection: settings, sandbox: sandbox, lock: lock)
+            return RunSession(connection: settings, sandbox: sandbox, lock: lock, isSandbox: isSandbox)
         } catch {
             await sandbox?.stop()
             if case .stopped(_, let status) = error { throw Failure(status: status, description: error.description) }
@@ -48,6 +49,9 @@ final class RunSession: Sendable {
     static func connect(_ options: RunOptions, log: RunLog) async throws(Failure) -> (DevRevConnection.Settings, Sandbox?) {
         let logger = log.logger(label: "runbook.devrev", source: "devrev")
         do {
+            if let endpoint = options.sandboxEndpoint {
+                return (.init(baseURL: try BaseURL(endpoint.baseURL), token: try DevRevToken(endpoint.token), logger: logger), nil)
+            }
             if options.sandbox {
                 let token = SandboxConfiguration.generateToken()
                 let sandbox = try await Sandbox.start(SandboxConfiguration(token: token))
@@ -79,7 +83,7 @@ final class RunSession: Sendable {
         let journal: AuditJournal
         do throws(AuditJournal.Failure) {
             journal = try AuditJournal(
-                path: options.auditLog ?? AuditJournal.defaultPath(sandbox: sandbox != nil), facts: facts, target: target,
+                path: options.auditLog ?? AuditJournal.defaultPath(sandbox: target.sandbox), facts: facts, target: target,
                 isDefault: options.auditLog == nil)
         } catch {
             throw Failure(status: .configuration, description: error.description)

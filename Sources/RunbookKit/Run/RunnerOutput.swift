@@ -10,6 +10,8 @@ public struct RunnerOutput: Sendable {
     public var standardError: @Sendable (String) -> Void
     /// Writes the `--output json` report to standard output; false when it could not be written.
     public var report: @Sendable (String) -> Bool
+    /// Receives each log line of a run as data, besides its text on standard error.
+    var logRecord: (@Sendable (RunLog.Record) -> Void)?
 
     public init(
         standardOutput: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,

@@ -17,12 +17,25 @@ public enum ScriptRunner {
     }
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
+        await execute(options, output: output, watchdog: watchdog).status
+    }
+
+    /// How a run ended, with its report (delivered on standard output with `--output json`).
+    struct Execution: Sendable {
+        var status: ExitStatus
+        var report: RunReport
+    }
+
+    static func execute(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> Execution {
         let runID = Self.makeRunID()
-        let log = RunLog(runID: runID, script: options.scriptPath, threshold: options.logLevel, json: options.outputJSON, write: output.standardError)
+        let log = RunLog(runID: runID, script: options.scriptPath, threshold: options.logLevel, json: options.outputJSON,
+                         write: output.standardError, record: output.logRecord)
         let mode = options.planOutput != nil ? "plan" : options.dryRun ? "dry_run" : options.maxChanges != nil ? "max_changes" : "run"
         var report = RunReport(runID: runID, scriptPath: options.scriptPath, arguments: options.argumentTable, mode: mode)
-        let finish = { (status: ExitStatus, error: String?) -> ExitStatus in
-            options.outputJSON ? report.deliver(status: status, error: error, output: output) : status
+        let finish = { (status: ExitStatus, error: String?) -> Execution in
+            let delivered = options.outputJSON ? report.deliver(status: status, error: error, output: output) : status
+            if !options.outputJSON { report.finish(status: status, error: error) }
+            return Execution(status: delivered, report: report)
         }
 
         let session: RunSession
@@ -50,6 +63,7 @@ public enum ScriptRunner {
         report.unchanged = result.unchanged
         report.applied = result.applied
         report.rateLimitWait = result.rateLimitWait
+        report.errorType = result.errorType
         return finish(result.status, result.message)
     }
 
@@ -66,6 +80,8 @@ public enum ScriptRunner {
         var rateLimitWait: Duration = .zero
         /// What `--max-changes` sent of its plan.
         var applied: PlanApplier.Outcome?
+        /// The error's own type (`not_found`, `validation`, `timeout`, ...) when the script failed.
+        var errorType: String?
     }
 
     static func runOnThisThread(
@@ -148,7 +164,7 @@ public enum ScriptRunner {
             release(applied: false)
             report(error, output: output)
             return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
-                             rateLimitWait: connection.rateLimitWait)
+                             rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status))
         }
         guard let planner else {
             return RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait)
@@ -230,6 +246,22 @@ public enum ScriptRunner {
             timeoutMessage: options.timeout.map { "timeout: the script ran past --timeout \(DurationArgument.format($0))" },
             memoryLimitMessage: "memory limit: the script used more than --memory-limit \(ByteSizeArgument.format(options.memoryLimit))"
         )
+    }
+
+    /// The type of a script's error: its error table's `type`, else what stopped it.
+    static func errorType(of error: LuaScriptError, status: ExitStatus) -> String {
+        if status == .timeout { return "timeout" }
+        switch error.kind {
+        case .unreadable: return "unreadable"
+        case .syntax: return "syntax"
+        case .timeout: return "timeout"
+        case .memoryLimit: return "memory_limit"
+        case .interrupted: return status.name
+        case .errorHandling: return "runtime"
+        case .runtime:
+            guard case .object(let fields)? = error.value, let type = fields["type"]?.stringValue else { return "runtime" }
+            return type
+        }
     }
 
     public static func exitStatus(for error: LuaScriptError) -> ExitStatus {
