@@ -14,16 +14,24 @@ public final class Sandbox: Sendable {
     public let port: Int
     private let channel: any Channel
     private let store: SandboxStore
+    private let traffic: TrafficControl
     /// What it has served so far.
     public let statistics: SandboxStatistics
+
+    /// The operations it serves, by name (`incidents.update`, `timeline-entries.create`, ...).
+    public static var operations: Set<String> { SandboxRouter.operations }
 
     /// Largest request body accepted.
     static let maximumBodySize = 1024 * 1024
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(configuration: SandboxConfiguration, port: Int, channel: any Channel, store: SandboxStore, statistics: SandboxStatistics) {
+    private init(
+        configuration: SandboxConfiguration, port: Int, channel: any Channel, store: SandboxStore, traffic: TrafficControl,
+        statistics: SandboxStatistics
+    ) {
         self.configuration = configuration
+        self.traffic = traffic
         self.port = port
         self.channel = channel
         self.store = store
@@ -36,10 +44,11 @@ public final class Sandbox: Sendable {
         let clock = configuration.clock
         let store = try SandboxStore(path: configuration.databasePath, seed: tenant, now: clock())
         let statistics = SandboxStatistics()
+        let traffic = TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults, clock: clock)
         let router = SandboxRouter(
             service: IncidentService(store: store, clock: clock),
             timeline: TimelineService(store: store, clock: clock),
-            traffic: TrafficControl(rateLimit: configuration.rateLimit, faults: configuration.faults, clock: clock),
+            traffic: traffic,
             token: configuration.token, statistics: statistics)
         let channel: any Channel
         do {
@@ -59,7 +68,13 @@ public final class Sandbox: Sendable {
         }
         return Sandbox(
             configuration: configuration, port: channel.localAddress?.port ?? configuration.port, channel: channel, store: store,
-            statistics: statistics)
+            traffic: traffic, statistics: statistics)
+    }
+
+    /// Serves with this quota and these faults from now on (a fresh quota window; scheduled
+    /// rules count from zero).
+    public func reconfigure(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults) {
+        traffic.reconfigure(rateLimit: rateLimit, faults: faults)
     }
 
     /// Every incident as `incidents.get` would answer, in creation order.

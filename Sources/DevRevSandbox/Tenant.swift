@@ -192,7 +192,7 @@ public struct Tenant: Codable, Sendable, Hashable {
     }
 
     /// Checks that references resolve and names are unique.
-    func validate() throws(SandboxSetupError) {
+    public func validate() throws(SandboxSetupError) {
         guard user(currentUser) != nil else { throw .invalidSeed("current_user '\(currentUser)' is not one of the users") }
         guard !stages.isEmpty else { throw .invalidSeed("a tenant needs at least one stage") }
         for part in parts {

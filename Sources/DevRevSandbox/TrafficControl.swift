@@ -16,8 +16,10 @@ final class TrafficControl: Sendable {
         var retryAfter: Int64?
     }
 
-    private let rateLimit: SandboxConfiguration.RateLimit
-    private let faults: SandboxConfiguration.Faults
+    /// The quota and the faults, replaced together by `reconfigure` (a test changes them between runs).
+    private let settings: Mutex<(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults)>
+    private var rateLimit: SandboxConfiguration.RateLimit { settings.withLock { $0.rateLimit } }
+    private var faults: SandboxConfiguration.Faults { settings.withLock { $0.faults } }
     private let window: Mutex<Window>
     /// The generator, and how many faults it has injected.
     private let random: Mutex<(generator: SplitMix64, injected: Int)>
@@ -27,8 +29,7 @@ final class TrafficControl: Sendable {
     private let clock: @Sendable () -> Date
 
     init(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults, clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.rateLimit = rateLimit
-        self.faults = faults
+        settings = Mutex((rateLimit, faults))
         self.clock = clock
         window = Mutex(Window(start: clock(), used: 0))
         random = Mutex((SplitMix64(seed: faults.seed), 0))
@@ -37,6 +38,14 @@ final class TrafficControl: Sendable {
 
     var latency: Duration { faults.latency }
 
+    /// New quota and faults from now on: a fresh window, a fresh generator, rules counted from zero.
+    func reconfigure(rateLimit: SandboxConfiguration.RateLimit, faults: SandboxConfiguration.Faults) {
+        settings.withLock { $0 = (rateLimit, faults) }
+        window.withLock { $0 = Window(start: clock(), used: 0) }
+        random.withLock { $0 = (SplitMix64(seed: faults.seed), 0) }
+        ruleCounts.withLock { $0 = Array(repeating: 0, count: faults.rules.count) }
+    }
+
     func nextRequestID() -> String {
         "req-\(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
     }
@@ -44,6 +53,7 @@ final class TrafficControl: Sendable {
     /// Counts a request against the quota.
     func admit(now: Date? = nil) -> Decision {
         let now = now ?? clock()
+        let rateLimit = self.rateLimit
         return window.withLock { window in
             let length = Double(rateLimit.window.components.seconds)
             if now.timeIntervalSince(window.start) >= length {
@@ -62,6 +72,7 @@ final class TrafficControl: Sendable {
     /// The fault for this request to `operation`, if any, and the Retry-After of a 429: a
     /// scheduled rule's first, else the random generator's.
     func fault(operation: String) -> (kind: SandboxConfiguration.Faults.Kind, retryAfter: Int64)? {
+        let faults = self.faults
         if !faults.rules.isEmpty {
             let fired = ruleCounts.withLock { counts -> SandboxConfiguration.Faults.Rule? in
                 var fired: SandboxConfiguration.Faults.Rule?
@@ -73,10 +84,10 @@ final class TrafficControl: Sendable {
             }
             if let fired { return (fired.kind, fired.retryAfter) }
         }
-        return randomFault(operation: operation).map { ($0, 1) }
+        return randomFault(operation: operation, faults: faults).map { ($0, 1) }
     }
 
-    private func randomFault(operation: String) -> SandboxConfiguration.Faults.Kind? {
+    private func randomFault(operation: String, faults: SandboxConfiguration.Faults) -> SandboxConfiguration.Faults.Kind? {
         guard faults.rate > 0, faults.operations?.contains(operation) ?? true else { return nil }
         return random.withLock { state in
             let roll = state.generator.nextUnit()

@@ -88,6 +88,18 @@ public struct LuaCall {
         return try reader.read(at: Int32(position))
     }
 
+    /// The chunk and line the Lua code `level` calls up is at: level 1 is the function that
+    /// called this Swift function, 2 its caller. Nil past the top of the stack, or for a C function.
+    public func location(level: Int) -> (chunk: String, line: Int)? {
+        var record = lua_Debug()
+        guard lua_getstack(state, Int32(clamping: level), &record) != 0, lua_getinfo(state, "Sl", &record) != 0,
+              record.currentline > 0, let source = record.source
+        else { return nil }
+        var chunk = String(cString: source)
+        if chunk.hasPrefix("@") || chunk.hasPrefix("=") { chunk.removeFirst() }
+        return (chunk, Int(record.currentline))
+    }
+
     /// Bytes the VM may still allocate before its memory limit trips; nil without a limit. Host
     /// work for the script that grows with its input (decoding a text it passed) stays within it.
     public var memoryHeadroom: Int? {

@@ -9,6 +9,8 @@ final class DevRevConnection {
         /// Nil: no token was configured; the first call fails with a configuration error.
         var token: DevRevToken?
         var logger: Logger
+        /// How failed calls are retried; DevRev's defaults unless a test shortens the waits.
+        var retry = DevRevConfiguration.RetryPolicy()
 
         /// A client for these settings; a configuration error when no token was configured.
         func makeClient() throws(ScriptFailure) -> DevRevClient {
@@ -16,7 +18,7 @@ final class DevRevConnection {
                 throw .configuration("no DevRev token: set DEVREV_TOKEN, pass --token-file, or use --sandbox")
             }
             return DevRevClient(
-                configuration: DevRevConfiguration(baseURL: baseURL, token: token, userAgent: "runbook/\(RunbookVersion.number)"),
+                configuration: DevRevConfiguration(baseURL: baseURL, token: token, userAgent: "runbook/\(RunbookVersion.number)", retry: retry),
                 logger: logger)
         }
     }

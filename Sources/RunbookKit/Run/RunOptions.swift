@@ -42,6 +42,9 @@ public struct RunOptions: Sendable {
     struct SandboxEndpoint: Sendable {
         var baseURL: String
         var token: String
+        /// As many attempts as against DevRev, with backoffs of milliseconds: a test of a 500
+        /// takes no seconds. A 429's Retry-After is still waited as the server says.
+        static let retry = DevRevConfiguration.RetryPolicy(initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(50))
     }
 
     var outputJSON: Bool { output == .json }

@@ -50,7 +50,9 @@ final class RunSession: Sendable {
         let logger = log.logger(label: "runbook.devrev", source: "devrev")
         do {
             if let endpoint = options.sandboxEndpoint {
-                return (.init(baseURL: try BaseURL(endpoint.baseURL), token: try DevRevToken(endpoint.token), logger: logger), nil)
+                var settings = DevRevConnection.Settings(baseURL: try BaseURL(endpoint.baseURL), token: try DevRevToken(endpoint.token), logger: logger)
+                settings.retry = RunOptions.SandboxEndpoint.retry
+                return (settings, nil)
             }
             if options.sandbox {
                 let token = SandboxConfiguration.generateToken()

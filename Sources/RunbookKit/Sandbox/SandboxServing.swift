@@ -49,21 +49,23 @@ public enum SandboxServing {
         return .success
     }
 
-    static func makeConfiguration(_ options: SandboxServeOptions) throws -> (SandboxConfiguration, generated: Bool) {
-        var seed: Tenant?
-        if let path = options.seedPath {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw SandboxSetupError.unreadableSeed(path: path, reason: "\(error.localizedDescription)")
-            }
-            do {
-                seed = try JSONDecoder().decode(Tenant.self, from: data)
-            } catch {
-                throw SandboxSetupError.invalidSeed("\(path): \(DecodingErrorText.describe(error))")
-            }
+    /// The tenant and incidents of a seed file (`--seed`, and `given{ seed = ... }` in tests).
+    static func loadSeed(_ path: String) throws(SandboxSetupError) -> Tenant {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadableSeed(path: path, reason: "\(error.localizedDescription)")
         }
+        do {
+            return try JSONDecoder().decode(Tenant.self, from: data)
+        } catch {
+            throw .invalidSeed("\(path): \(DecodingErrorText.describe(error))")
+        }
+    }
+
+    static func makeConfiguration(_ options: SandboxServeOptions) throws -> (SandboxConfiguration, generated: Bool) {
+        let seed = try options.seedPath.map { path throws(SandboxSetupError) in try loadSeed(path) }
         var token = options.token ?? ProcessInfo.processInfo.environment["DEVREV_TOKEN"]
         let generated = token == nil || token?.isEmpty == true
         if generated {
