@@ -21,6 +21,14 @@ struct GlobalLint {
         "incident", "devrev", "json", "log", "runbook",
     ]
 
+    /// The globals of a test file (`NAME_test.lua`): Lua's, `json`, and the test API instead of
+    /// the runbook's tables (a test reaches DevRev only through `run`).
+    static let knownTestGlobals: Set<String> = knownGlobals.subtracting(["incident", "devrev", "log", "runbook"])
+        .union(["describe", "it", "pending", "before_each", "after_each", "given", "run", "sandbox"])
+
+    /// Whether `path` names a test file rather than a runbook.
+    static func isTestFile(_ path: String) -> Bool { path.hasSuffix(TestDiscovery.suffix) }
+
     private static let keywords: Set<String> = [
         "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local", "nil",
         "not", "or", "repeat", "return", "then", "true", "until", "while",
@@ -50,7 +58,8 @@ struct GlobalLint {
         return modules
     }
 
-    static func findings(in source: [UInt8]) -> [Finding] {
+    static func findings(in source: [UInt8], testFile: Bool = false) -> [Finding] {
+        let known = testFile ? Self.knownTestGlobals : Self.knownGlobals
         let tokens = tokenize(source)
         let assigned = assignedGlobals(tokens)
         var scopes: [Set<String>] = [[]]
@@ -91,7 +100,7 @@ struct GlobalLint {
                 var parameters: Set<String> = []
                 if cursor < tokens.count, tokens[cursor].kind == .name {
                     let head = tokens[cursor].text
-                    if !isLocal(head), !knownGlobals.contains(head), !assigned.contains(head) {
+                    if !isLocal(head), !known.contains(head), !assigned.contains(head) {
                         results.append(Finding(line: tokens[cursor].line, name: head))
                     }
                     cursor += 1
@@ -145,7 +154,7 @@ struct GlobalLint {
                 let before = previous()?.text
                 let isField = before == "." || before == ":" || before == "goto" || before == "::"
                 let isKey = braces > 0 && next()?.text == "=" && (before == "{" || before == "," || before == ";")
-                if !isField, !isKey, !isLocal(name), !knownGlobals.contains(name), !assigned.contains(name) {
+                if !isField, !isKey, !isLocal(name), !known.contains(name), !assigned.contains(name) {
                     results.append(Finding(line: token.line, name: name))
                 }
             default:

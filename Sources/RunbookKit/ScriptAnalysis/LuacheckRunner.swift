@@ -26,8 +26,15 @@ struct LuacheckRunner {
         return LuacheckRunner(executable: executable, configuration: configuration)
     }
 
-    /// Findings, one line each. Runs on a thread of its own.
+    /// Findings, one line each: runbooks with the runbook standard, test files (`*_test.lua`)
+    /// with the test standard. Runs on a thread of its own.
     func findings(in paths: [String]) async -> [String] {
+        let tests = paths.filter(GlobalLint.isTestFile)
+        let scripts = paths.filter { !GlobalLint.isTestFile($0) }
+        return await findings(in: scripts, standard: "runbook") + findings(in: tests, standard: "runbook_test")
+    }
+
+    private func findings(in paths: [String], standard: String) async -> [String] {
         guard !paths.isEmpty else { return [] }
         let (executable, configuration) = (executable, configuration)
         return await LuaThread.run { () -> [String] in
@@ -42,7 +49,7 @@ struct LuacheckRunner {
             }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["--config", config.path, "--formatter", "plain", "--codes", "--no-color", "--"] + paths
+            process.arguments = ["--config", config.path, "--std", standard, "--formatter", "plain", "--codes", "--no-color", "--"] + paths
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice

@@ -9,16 +9,28 @@ import LuaRuntime
 public enum LuacheckStandard {
     /// The globals of a script's environment, each with its fields when it is a table (nested
     /// tables of a module, such as `runbook.args`, hold fields of their own).
-    static func globals() async throws(LuaScriptError) -> [(name: String, fields: [String: Bool]?)] {
+    /// Whose globals: a runbook's, or a test file's (`runbook test`).
+    enum Environment: Sendable {
+        case runbook, test
+    }
+
+    static func globals(of kind: Environment = .runbook) async throws(LuaScriptError) -> [(name: String, fields: [String: Bool]?)] {
         let outcome: Result<String, LuaScriptError> = await LuaThread.run {
             do throws(LuaScriptError) {
                 let runtime = try LuaRuntime(options: LuaRuntimeOptions())
-                // Never used: describing the environment calls nothing.
-                let settings = DevRevConnection.Settings(
-                    baseURL: try! BaseURL("http://127.0.0.1:9"), token: nil, logger: Logger(label: "runbook.luacheck"))
-                let log = RunLog(runID: "luacheck", script: "luacheck", threshold: .error, json: false, write: { _ in })
-                let environment = ScriptEnvironment(log: log, connection: DevRevConnection(settings: settings, deadline: nil, journal: nil))
-                try environment.install(into: runtime)
+                switch kind {
+                case .runbook:
+                    // Never used: describing the environment calls nothing.
+                    let settings = DevRevConnection.Settings(
+                        baseURL: try! BaseURL("http://127.0.0.1:9"), token: nil, logger: Logger(label: "runbook.luacheck"))
+                    let log = RunLog(runID: "luacheck", script: "luacheck", threshold: .error, json: false, write: { _ in })
+                    let environment = ScriptEnvironment(log: log, connection: DevRevConnection(settings: settings, deadline: nil, journal: nil))
+                    try environment.install(into: runtime)
+                case .test:
+                    TestFile.install(into: runtime, context: TestCaseContext(
+                        testFile: "luacheck_test.lua", workDirectory: "", deadline: .now, updateGolden: false))
+                    try runtime.run(source: Array(TestPrelude.source.utf8), chunkName: TestPrelude.chunkName)
+                }
                 let results = try runtime.run(source: Array(describeEnvironment.utf8), chunkName: "=runbook environment")
                 return .success(results.first?.stringValue ?? "")
             } catch {
@@ -48,6 +60,11 @@ public enum LuacheckStandard {
               for key, item in pairs(value) do
                 if type(key) == "string" then fields[#fields + 1] = key .. (type(item) == "table" and "*" or "") end
               end
+              -- A test file's assert is a callable table that finds its checks through __index.
+              local found, host = pcall(require, "\(TestPrelude.hostModule)")
+              if name == "assert" and found then
+                for _, check in ipairs(host.assertion_names()) do fields[#fields + 1] = check end
+              end
               table.sort(fields)
               lines[#lines + 1] = name .. ":" .. table.concat(fields, ",")
             else
@@ -59,16 +76,33 @@ public enum LuacheckStandard {
         return table.concat(lines, "\\n")
         """
 
-    /// A `.luacheckrc` defining `stds.runbook` and making it the standard.
+    /// A `.luacheckrc` defining `stds.runbook` and `stds.runbook_test`, with the first the
+    /// standard and the second that of test files (`*_test.lua`).
     public static func configuration() async throws(LuaScriptError) -> String {
         var text = """
-            -- The luacheck standard of runbook \(RunbookVersion.number): the globals a runbook script gets, all read-only.
+            -- The luacheck standards of runbook \(RunbookVersion.number): the globals a runbook script gets, and those
+            -- of a test file (runbook test), all read-only.
             -- Written by runbook from the runtime itself; do not edit (run the command that wrote it again instead).
-            stds.runbook = {
+
+            """
+        text += try await standard(named: "runbook", of: .runbook)
+        text += try await standard(named: "runbook_test", of: .test)
+        text += """
+            std = "runbook"
+            files["**/*_test.lua"] = { std = "runbook_test" }
+            max_line_length = false
+
+            """
+        return text
+    }
+
+    private static func standard(named name: String, of kind: Environment) async throws(LuaScriptError) -> String {
+        var text = """
+            stds.\(name) = {
               read_globals = {
 
             """
-        for (name, fields) in try await globals() {
+        for (name, fields) in try await globals(of: kind) {
             guard let fields else {
                 text += "    \(name) = {},\n"
                 continue
@@ -78,13 +112,6 @@ public enum LuacheckStandard {
             }
             text += "    \(name) = { fields = { \(members.joined(separator: ", ")) } },\n"
         }
-        text += """
-              },
-            }
-            std = "runbook"
-            max_line_length = false
-
-            """
-        return text
+        return text + "  },\n}\n"
     }
 }

@@ -82,7 +82,7 @@ public enum ScriptChecker {
         }
 
         private mutating func lint(_ source: [UInt8], path: String) {
-            for finding in GlobalLint.findings(in: source) {
+            for finding in GlobalLint.findings(in: source, testFile: GlobalLint.isTestFile(path)) {
                 problems.append(LuaScriptError(kind: .syntax, message: "\(path):\(finding.line): reads the undefined global '\(finding.name)'"))
             }
         }

@@ -108,15 +108,20 @@ struct TestFile: Sendable {
             memoryLimitMessage: "memory limit: the test used more than \(ByteSizeArgument.format(settings.memoryLimit))")
         do throws(LuaScriptError) {
             let runtime = try LuaRuntime(options: options, output: { bytes in print?.append(bytes) })
-            runtime.register(JSONModule.make())
-            runtime.register(TestHost.module(context: context))
-            runtime.register(TestHost.sandboxModule(context: context))
+            Self.install(into: runtime, context: context)
             try runtime.run(source: Array(TestPrelude.source.utf8), chunkName: TestPrelude.chunkName)
             try runtime.run(source: source, file: path)
             return runtime
         } catch {
             throw failure(error)
         }
+    }
+
+    /// The Swift half of a test file's environment: `json`, `sandbox` and the host module the prelude uses.
+    static func install(into runtime: LuaRuntime, context: TestCaseContext) {
+        runtime.register(JSONModule.make())
+        runtime.register(TestHost.module(context: context))
+        runtime.register(TestHost.sandboxModule(context: context))
     }
 
     /// The error of a Lua chunk, located in the test file: where its message says, else the

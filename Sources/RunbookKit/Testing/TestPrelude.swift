@@ -368,6 +368,13 @@ function checks.plan(result, path, note)
   if problem then fail(problem, note, 2) end
 end
 
+rawset(host, "assertion_names", function()
+  local names = {}
+  for name in pairs(checks) do names[#names + 1] = name end
+  table_sort(names)
+  return names
+end)
+
 assert = setmetatable({}, {
   __index = function(_, name)
     local check = checks[name]
