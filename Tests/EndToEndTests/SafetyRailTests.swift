@@ -360,7 +360,7 @@ struct SafetyRailTests {
         #expect(without.status == 0, "without luacheck, check runs its own checks: \(without.standardError)")
     }
 
-    @Test func runbookNewWritesARunbookThatChecksAndRunsAndNeverOverwrites() async throws {
+    @Test func runbookNewWritesARunbookAndItsTestsThatCheckRunAndPassAndNeverOverwrites() async throws {
         let scripts = try ScriptDirectory()
         let arguments: [String: [String]] = [
             "reassign": ["--arg", "from=DEVU-2", "--arg", "to=DEVU-4"], "tag": ["--arg", "part=PROD-2", "--arg", "tag=database"],
@@ -368,7 +368,7 @@ struct SafetyRailTests {
         for template in ["escalate", "close", "reassign", "stamp", "tag", "blank"] {
             let made = try await RunbookBinary.run(["new", "my-\(template)", "--template", template], directory: scripts.url)
             #expect(made.status == 0, "\(template): \(made.standardError)")
-            let check = try await RunbookBinary.run(["check", "my-\(template).lua"], directory: scripts.url)
+            let check = try await RunbookBinary.run(["check", "my-\(template).lua", "my-\(template)_test.lua"], directory: scripts.url)
             #expect(check.status == 0, "\(template): \(check.standardError)")
             let run = try await RunbookBinary.run(
                 ["run", "my-\(template).lua", "--sandbox", "--dry-run"] + (arguments[template] ?? []), directory: scripts.url)
@@ -376,6 +376,18 @@ struct SafetyRailTests {
             let source = try String(contentsOf: scripts.url.appendingPathComponent("my-\(template).lua"), encoding: .utf8)
             #expect(source.hasPrefix("--- @name my-\(template)\n"))
         }
+        // The tests of every template pass once the golden plans are written.
+        let golden = try await RunbookBinary.run(["test", "--update"], directory: scripts.url)
+        #expect(golden.status == 0, "\(golden.standardOutput)")
+        #expect(golden.standardOutput.contains("golden plan written: golden/my-escalate.plan.json"))
+        let tests = try await RunbookBinary.run(["test"], directory: scripts.url)
+        #expect(tests.status == 0, "\(tests.standardOutput)")
+        #expect(tests.standardOutput.contains("PASS  my-blank_test.lua:12  my-blank > lists what was reported more than 30 minutes ago"),
+                "\(tests.standardOutput)")
+        try scripts.write("only_test.lua", "it('x', function() end)\n")
+        let halfThere = try await RunbookBinary.run(["new", "only"], directory: scripts.url)
+        #expect(halfThere.status == 64 && halfThere.standardError.contains("only_test.lua: it exists"))
+        #expect(!FileManager.default.fileExists(atPath: scripts.url.appendingPathComponent("only.lua").path), "neither file is written")
         let again = try await RunbookBinary.run(["new", "my-close", "--template", "escalate"], directory: scripts.url)
         #expect(again.status == 64)
         #expect(again.standardError.contains("it exists; runbook new never overwrites a file"))
@@ -388,9 +400,31 @@ struct SafetyRailTests {
         let folder = try ScriptDirectory()
         let first = try await RunbookBinary.run(["editor-setup", folder.url.path])
         #expect(first.status == 0, "\(first.standardError)")
-        for file in [".runbook/runbook.lua", ".luarc.json", ".luacheckrc"] {
+        for file in [".runbook/runbook.lua", ".runbook/runbook-test.lua", ".luarc.json", ".luacheckrc"] {
             #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(file).path), "\(file)")
         }
+        // luacheck itself, in the folder: runbooks with the runbook standard, test files with the test standard.
+        for name in ["close-mitigated.lua", "close-mitigated_test.lua"] {
+            try folder.write(name, try String(contentsOf: RunbookBinary.repository.appendingPathComponent("examples/" + name), encoding: .utf8))
+        }
+        try folder.write("typo_test.lua", "it('x', function()\n  incident.update{}\n  assert.sme(1, 1)\nend)\n")
+        let folderURL = folder.url
+        let lint = await offPool { () -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["luacheck", "--formatter", "plain", "--no-color", "."]
+            process.currentDirectoryURL = folderURL
+            let output = Pipe()
+            process.standardOutput = output
+            do { try process.run() } catch { return (-1, "\(error)") }
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(lint.1.split(separator: "\n").sorted() == [
+            "typo_test.lua:2:3: accessing undefined variable 'incident'",
+            "typo_test.lua:3:3: accessing undefined field 'sme' of global 'assert'",
+        ], "luacheck must be installed (scripts/bootstrap --python): \(lint.1)")
         let again = try await RunbookBinary.run(["editor-setup", folder.url.path])
         #expect(again.status == 0, "its own files are replaced: \(again.standardError)")
 

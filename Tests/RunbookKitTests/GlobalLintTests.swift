@@ -48,14 +48,23 @@ struct GlobalLintTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let examples = ["close-mitigated", "escalate-unacknowledged", "hello", "reassign-owner", "stamp-target-close", "tag-part-incidents",
                         "lib/format"].map { "examples/\($0).lua" }
+        let tests = ["close-mitigated", "escalate-unacknowledged", "hello", "reassign-owner", "stamp-target-close", "tag-part-incidents"]
+            .map { "examples/\($0)_test.lua" }
         let bench = ["noop", "one-update", "many-updates", "serial-updates", "walk"].map { "bench/\($0).lua" }
-        return (examples + bench).map { root.appendingPathComponent($0).path }
+        return (examples + tests + bench).map { root.appendingPathComponent($0).path }
     }()
 
     @Test(arguments: shippedScripts)
     func shippedScriptsLintClean(_ path: String) throws {
         let source = try #require(FileManager.default.contents(atPath: path), "\(path) is missing")
-        #expect(GlobalLint.findings(in: Array(source)).isEmpty, "\(path): \(GlobalLint.findings(in: Array(source)))")
+        let findings = GlobalLint.findings(in: Array(source), testFile: GlobalLint.isTestFile(path))
+        #expect(findings.isEmpty, "\(path): \(findings)")
+    }
+
+    @Test func aTestFileHasTheTestAPIAndNotTheRunbooksTables() {
+        let source = Array("describe('x', function() it('y', function() given{} run{} sandbox.now() end) end)\nincident.get('INC-1')\n".utf8)
+        #expect(GlobalLint.findings(in: source, testFile: true).map { "\($0.line):\($0.name)" } == ["2:incident"])
+        #expect(GlobalLint.findings(in: source).map(\.name) == ["describe", "it", "given", "run", "sandbox"])
     }
 
     /// Lua 5.4's syntax in all its corners: none of it reads an undefined global.
@@ -131,6 +140,8 @@ struct RunbookTemplateTests {
         for template in RunbookTemplates.examples {
             let file = try String(contentsOf: examples.appendingPathComponent(template.file), encoding: .utf8)
             #expect(template.source + "\n" == file, "\(template.file) changed: run scripts/generate-templates")
+            let test = try String(contentsOf: examples.appendingPathComponent(template.file.replacingOccurrences(of: ".lua", with: "_test.lua")), encoding: .utf8)
+            #expect(template.test + "\n" == test, "the test of \(template.file) changed: run scripts/generate-templates")
         }
         #expect(RunbookTemplates.names == ["escalate", "close", "reassign", "stamp", "tag", "blank"])
     }
@@ -140,6 +151,10 @@ struct RunbookTemplateTests {
         #expect(source.hasPrefix("--- @name close-stale\n--- @changes stage\n"))
         #expect(!source.contains("@name close-mitigated"))
         #expect(throws: RunbookTemplates.Failure.self) { try RunbookTemplates.source(template: "close", name: "../x") }
+        let test = try RunbookTemplates.testSource(template: "escalate", name: "page-sev2")
+        #expect(test.contains("describe(\"page-sev2\""))
+        #expect(test.contains("\"golden/page-sev2.plan.json\""))
+        #expect(!test.contains("escalate-unacknowledged"))
     }
 }
 
@@ -173,5 +188,33 @@ struct LuaDefinitionsTests {
             #expect(line.firstMatch(of: #/^---@(meta \w+|class [\w.]+|type [\w.]+|field \w+\??\s\S.*)$/#) != nil, "\(line)")
         }
         try LuaRuntime(options: LuaRuntimeOptions()).check(source: Array(text.utf8), chunkName: "runbook.lua")
+    }
+}
+
+@Suite struct TestDefinitionsTests {
+    @Test func everyGlobalAndAssertionOfTheTestEnvironmentHasADefinition() async throws {
+        let environment = try await LuacheckStandard.globals(of: .test)
+        let lua = try await Set(LuacheckStandard.globals(of: .runbook).map(\.name))
+            .subtracting(["incident", "devrev", "log", "runbook"])
+        let names = Set(environment.map(\.name)).subtracting(lua)
+        let defined = Set(TestDefinitions.globals.map(\.name) + ["sandbox"])
+        #expect(names == defined, "globals of a test file: \(names.sorted()); defined: \(defined.sorted())")
+        let sandbox = try #require(environment.first { $0.name == "sandbox" }?.fields)
+        #expect(Set(sandbox.keys) == Set(TestDefinitions.sandbox.map(\.name)))
+        let assertions = try #require(environment.first { $0.name == "assert" }?.fields)
+        #expect(Set(assertions.keys) == Set(TestDefinitions.assertions.map(\.name)))
+    }
+
+    @Test func everyFixtureFieldAndRunOptionHasADefinition() throws {
+        #expect(Set(TestDefinitions.fixtureFields.keys) == Set(TestFixture.topLevelKeys))
+        #expect(Set(TestDefinitions.incidentFields.keys) == Set(TestFixture.incidentKeys))
+        #expect(Set(TestDefinitions.commentFields.keys) == Set(TestFixture.commentKeys))
+        #expect(Set(TestDefinitions.runOptionFields.keys) == Set(ScriptUnderTest.keys))
+        #expect(Set(TestDefinitions.faultFields.keys) == Set(ScriptUnderTest.faultKeys))
+        let text = TestDefinitions.text()
+        for line in text.split(separator: "\n") where line.hasPrefix("---@") {
+            #expect(line.firstMatch(of: #/^---@(meta [\w-]+|class [\w.]+|type \S.*|field \w+\??\s\S.*|overload fun\(.*)$/#) != nil, "\(line)")
+        }
+        try LuaRuntime(options: LuaRuntimeOptions()).check(source: Array(text.utf8), chunkName: "runbook-test.lua")
     }
 }

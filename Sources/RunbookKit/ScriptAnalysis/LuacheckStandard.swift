@@ -90,6 +90,7 @@ public enum LuacheckStandard {
         text += """
             std = "runbook"
             files["**/*_test.lua"] = { std = "runbook_test" }
+            exclude_files = { ".runbook/**" }
             max_line_length = false
 
             """
