@@ -218,7 +218,8 @@ local function check_records(expected, actual, options, what, note, level)
   options = options or {}
   local problem
   if #expected ~= #actual then
-    problem = string_format("expected %d %s, got %d", #expected, what, #actual)
+    local one = what:gsub("s$", "")
+    problem = string_format("expected %d %s, got %d", #expected, #expected == 1 and one or what, #actual)
   elseif options.any_order then
     local used = {}
     for i, want in ipairs(expected) do
@@ -342,8 +343,8 @@ function checks.exit(result, code, note)
   check_run(result, "assert.exit", 2)
   if result.exit_code == code then return end
   local why = result.error and (" (" .. tostring(result.error_type) .. ": " .. result.error .. ")") or ""
-  fail(string_format("the run exited %d%s, expected %d\nstandard error:\n  %s", result.exit_code, why, code,
-    tail(result.stderr, 20)), note, 2)
+  local stderr = (result.stderr or "") == "" and "standard error: (empty)" or ("standard error:\n  " .. tail(result.stderr, 20))
+  fail(string_format("the run exited %d%s, expected %d\n%s", result.exit_code, why, code, stderr), note, 2)
 end
 
 function checks.changes(result, expected, options, note)
