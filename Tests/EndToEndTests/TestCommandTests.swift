@@ -77,6 +77,11 @@ struct TestCommandTests {
         #expect(result.standardOutput.contains(#"[1].after: expected "Sev0", got "Sev1""#))
         #expect(result.standardOutput.contains("1 passed, 1 failed (1 file,"))
 
+        let filtered = try await run(["--filter", "bumps the"], in: directory)
+        #expect(filtered.status == 0 && filtered.standardOutput.contains("1 passed, 0 failed"), "\(filtered.standardOutput)")
+        let none = try await run(["--filter", "no such case"], in: directory)
+        #expect(none.status == 64 && none.standardError.contains("no case's name matches --filter 'no such case'"))
+
         let cases = try JUnitCases(contentsOf: URL(fileURLWithPath: junit))
         #expect(cases.suites == ["bump_test.lua"])
         #expect(cases.names == ["bump > bumps the reported incident", "bump > is wrong about the severity"])
@@ -181,6 +186,49 @@ struct TestCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: state.url.path).isEmpty, "no journal outside the case")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.url.path).isEmpty, "the cases' directories are removed")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["bump.lua", "bump_test.lua"])
+    }
+
+    @Test func fixturesTakeSeedFilesCommentsCustomFieldsAndOffsetsFromTheCaseClock() async throws {
+        let directory = try suite(#"""
+            it("sees what the fixture says", function()
+              given{ seed = "fixtures/tenant.json", now = "2026-11-26T12:00:00Z" }
+              given{
+                users = { { display_id = "DEVU-9", display_name = "zoe" } },
+                incidents = { {
+                  title = "B", owned_by = { "DEVU-9" }, created_date = "-45m", modified_date = 1795694400,
+                  custom_fields = { tnt__impact = "high" },
+                  comments = { { body = "paged the DBA", created_by = "DEVU-9", created_date = "-30m", labels = { "page" } } },
+                } },
+              }
+              assert.equal("A", sandbox.incident("INC-1").title, "the seed's incidents come first")
+              local b = sandbox.incident("INC-2")
+              assert.equal("zoe", b.owned_by[1].display_name)
+              assert.equal(sandbox.date("-45m"), b.created_date)
+              assert.equal("2026-11-26T12:00:00.000Z", b.modified_date)
+              assert.same({ tnt__impact = "high" }, b.custom_fields)
+              local comments = sandbox.comments("INC-2")
+              assert.equal("paged the DBA", comments[1].body)
+              assert.equal("2026-11-26T11:30:00.000Z", comments[1].created_date)
+              assert.equal(1795694400, sandbox.now())
+            end)
+
+            it("moves its clock with a run's now", function()
+              given{ now = "2026-11-26T12:00:00Z", incidents = { { title = "A", stage = "reported" } } }
+              local result = run{ now = "+1h" }
+              assert.exit(result, 0)
+              assert.equal("2026-11-26T13:00:00.000Z", sandbox.incident("INC-1").modified_date)
+            end)
+            """#)
+        try directory.write("fixtures/tenant.json", #"""
+            {"current_user": "DEVU-1",
+             "users": [{"id": "don:identity:dvrv-us-1:devo/x:devu/1", "display_id": "DEVU-1", "display_name": "ana"}],
+             "parts": [], "tags": [],
+             "stages": [{"id": "don:core:dvrv-us-1:devo/x:custom_stage/1", "name": "reported", "state": "open"}],
+             "incidents": [{"title": "A", "owned_by": ["DEVU-1"]}]}
+            """#)
+        let result = try await run([], in: directory)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        #expect(result.standardOutput.contains("2 passed, 0 failed"))
     }
 
     @Test func badFixturesAndRunawayCasesAreFailuresNamingTheirLine() async throws {

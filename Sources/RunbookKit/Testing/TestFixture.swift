@@ -61,6 +61,7 @@ struct TestFixture {
             let resolved = TestDiscovery.join(directory, path)
             do throws(SandboxSetupError) {
                 next.tenant = try SandboxServing.loadSeed(resolved)
+                next.tenant.incidents += tenant.incidents
             } catch {
                 throw Problem("given: \(error)")
             }

@@ -76,22 +76,15 @@ public enum TestRunner {
         let settings = TestFile.Settings(timeout: options.timeout, updateGolden: options.update)
 
         // Each file's cases, listed in a VM of its own.
-        let listings = await withTaskGroup(of: (Int, Result<(TestFile, [TestFile.Listed]), TestFile.Failure>).self) { group in
-            for (index, path) in files.enumerated() {
-                group.addTask {
-                    await LuaThread.run {
-                        do throws(TestFile.Failure) {
-                            let file = try TestFile(path: path)
-                            return (index, .success((file, try file.list(settings: settings))))
-                        } catch {
-                            return (index, .failure(error))
-                        }
-                    }
+        let listings = await boundedMap(files, width: options.jobs) { path in
+            await LuaThread.run { () -> Result<(TestFile, [TestFile.Listed]), TestFile.Failure> in
+                do throws(TestFile.Failure) {
+                    let file = try TestFile(path: path)
+                    return .success((file, try file.list(settings: settings)))
+                } catch {
+                    return .failure(error)
                 }
             }
-            var results = [Result<(TestFile, [TestFile.Listed]), TestFile.Failure>?](repeating: nil, count: files.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
         }
 
         var fileResults: [TestFileResult] = []
@@ -113,26 +106,18 @@ public enum TestRunner {
             }
         }
 
-        let reporter = ProgressReporter(files: fileResults, text: options.output == .text, output: output)
-        let final = await withTaskGroup(of: ((Int, Int), TestCaseResult).self) { group in
-            var results = fileResults
-            var next = 0
-            func start() {
-                guard next < work.count else { return }
-                let item = work[next]
-                next += 1
-                group.addTask {
-                    (item.slot, await runCase(item.file, index: item.index, listed: item.listed, settings: settings))
-                }
-            }
-            for _ in 0..<min(options.jobs, work.count) { start() }
-            while let (slot, result) = await group.next() {
-                results[slot.0].cases[slot.1] = result
-                reporter.finished(result, at: slot)
-                start()
-            }
-            return results
+        if let pattern = options.filter, work.isEmpty {
+            output.standardError("runbook test: no case's name matches --filter '\(pattern)' (a case's name is 'describe > it')\n")
+            return .usage
         }
+        let reporter = ProgressReporter(files: fileResults, text: options.output == .text, output: output)
+        var final = fileResults
+        let outcomes = await boundedMap(work, width: options.jobs) { item in
+            await runCase(item.file, index: item.index, listed: item.listed, settings: settings)
+        } finished: { index, result in
+            reporter.finished(result, at: work[index].slot)
+        }
+        for (item, result) in zip(work, outcomes) { final[item.slot.0].cases[item.slot.1] = result }
         reporter.flushAll()
 
         let elapsed = ContinuousClock.now - started
@@ -154,6 +139,31 @@ public enum TestRunner {
             output.write(TestReports.json(final, summary: summary) + "\n")
         }
         return status
+    }
+
+    /// `transform` of every item, at most `width` at once; the results in the items' order.
+    /// `finished` hears of each as it ends.
+    static func boundedMap<Item: Sendable, Output: Sendable>(
+        _ items: [Item], width: Int, _ transform: @escaping @Sendable (Item) async -> Output,
+        finished: (Int, Output) -> Void = { _, _ in }
+    ) async -> [Output] {
+        await withTaskGroup(of: (Int, Output).self) { group in
+            var results = [Output?](repeating: nil, count: items.count)
+            var next = 0
+            func start() {
+                guard next < items.count else { return }
+                let (index, item) = (next, items[next])
+                next += 1
+                group.addTask { (index, await transform(item)) }
+            }
+            for _ in 0..<min(max(1, width), items.count) { start() }
+            while let (index, output) = await group.next() {
+                results[index] = output
+                finished(index, output)
+                start()
+            }
+            return results.compactMap { $0 }
+        }
     }
 
     private static func runCase(_ file: TestFile, index: Int, listed: TestFile.Listed, settings: TestFile.Settings) async -> TestCaseResult {

@@ -11,7 +11,7 @@ struct TestCommand: AsyncParsableCommand {
             runs use the same runtime, limits and exit codes as runbook run; they go only to the case's sandbox, \
             read no token and write only in the case's temporary directory. See docs/testing.md.
             Exit 0 when every case passes, 1 when one fails, 65 when a test file does not load, 64 when no test \
-            file is found.
+            file is found or no case matches --filter.
             """
     )
 
