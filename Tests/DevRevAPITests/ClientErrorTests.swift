@@ -9,7 +9,9 @@ struct ClientErrorTests {
             _ = try await client.getIncident(id: "INC-42")
         }
     ) async throws -> DevRevError? {
-        try await withServer(maxAttempts: 1, { _, _ in response }) { client, _ in
+        // Generous deadlines: what ends these calls is the answer, even on a machine busy with other tests.
+        try await withServer(maxAttempts: 1, timeouts: .init(connect: .seconds(10), attempt: .seconds(60), total: .seconds(120)),
+                             { _, _ in response }) { client, _ in
             await expectDevRevError { () throws(DevRevError) in try await operation(client) }
         }
     }
