@@ -79,10 +79,21 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // A scripted HTTP server on loopback, for the client's tests and the binary's.
+        .target(
+            name: "HTTPTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/HTTPTestSupport"
+        ),
         .testTarget(
             name: "DevRevAPITests",
             dependencies: [
                 "DevRevAPI",
+                "HTTPTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["runbook", "DevRevAPI", "DevRevSandbox", .product(name: "Yams", package: "Yams")]
+            dependencies: ["runbook", "DevRevAPI", "DevRevSandbox", "HTTPTestSupport", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

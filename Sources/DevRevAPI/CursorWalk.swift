@@ -12,6 +12,11 @@ public struct CursorWalk: Sendable {
     public private(set) var pages = 0
     private var seen: Set<String> = []
 
+    /// The most pages one walk reads: a million incidents at DevRev's largest page (100). A
+    /// server whose cursors never repeat and never end stops here instead of walking forever
+    /// (and its cursors, kept to catch a repeat, stop growing).
+    public static let maximumPages = 10_000
+
     public init(operation: String, startCursor: String? = nil) {
         self.operation = operation
         cursor = startCursor
@@ -19,13 +24,20 @@ public struct CursorWalk: Sendable {
     }
 
     /// Records the `next_cursor` of the page just read: nil or empty ends the walk; a cursor seen
-    /// before fails with `.repeatedCursor` instead of looping.
+    /// before fails with `.repeatedCursor` instead of looping, and a next page past
+    /// `maximumPages` with `.tooManyPages`.
     public mutating func advance(to next: String?) throws(DevRevError) {
         pages += 1
         guard let next, !next.isEmpty else {
             cursor = nil
             finished = true
             return
+        }
+        guard pages < Self.maximumPages else {
+            finished = true
+            throw DevRevError(
+                kind: .tooManyPages, operation: operation,
+                message: "the list went on past \(Self.maximumPages) pages, each with a new cursor; stopping instead of walking forever")
         }
         guard seen.insert(next).inserted else {
             finished = true

@@ -64,7 +64,7 @@ extension DevRevClient {
             return DevRevError(kind: .timeout, operation: name, message: "no complete response within \(timeout) (the body stalled)")
         }
         if error is NIOTooManyBytesError || error is BodyTooLarge {
-            return DevRevError(kind: .malformedResponse, operation: name, message: "the response body is larger than \(Self.maximumBodySize) bytes")
+            return DevRevError(kind: .malformedResponse, operation: name, message: "the response body is larger than 32 MiB (\(Self.maximumBodySize) bytes), the most runbook reads")
         }
         if let io = error as? IOError {
             switch io.errnoCode {

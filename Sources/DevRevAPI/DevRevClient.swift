@@ -280,7 +280,7 @@ public final class DevRevClient: Sendable {
             }
         case .connectionRefused, .connectionReset, .timeout, .transport:
             return operation.isIdempotent || error.neverSent ? backoff(attempt: attempt) : nil
-        case .tls, .moved, .malformedResponse, .repeatedCursor, .invalidRequest, .rateLimited, .cancelled:
+        case .tls, .moved, .malformedResponse, .repeatedCursor, .tooManyPages, .invalidRequest, .rateLimited, .cancelled:
             return nil
         }
     }

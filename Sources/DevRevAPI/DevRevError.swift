@@ -72,6 +72,8 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case malformedResponse
         /// A list handed back a cursor it had handed back before.
         case repeatedCursor
+        /// A list went on past `CursorWalk.maximumPages` pages, each with a new cursor.
+        case tooManyPages
         /// The request could not be encoded.
         case invalidRequest
         /// The task making the call was cancelled (a read-ahead page nobody will read): never
@@ -138,6 +140,7 @@ public struct DevRevError: Error, Sendable, CustomStringConvertible {
         case .transport: "transport"
         case .malformedResponse: "malformed_response"
         case .repeatedCursor: "repeated_cursor"
+        case .tooManyPages: "too_many_pages"
         case .invalidRequest: "invalid_request"
         case .cancelled: "cancelled"
         }

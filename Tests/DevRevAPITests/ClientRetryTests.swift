@@ -1,4 +1,5 @@
 @testable import DevRevAPI
+import HTTPTestSupport
 import Foundation
 import Testing
 
@@ -229,6 +230,21 @@ struct PaginationTests {
         }
         #expect(error?.kind == .repeatedCursor)
         #expect(count == 3)
+    }
+
+    @Test func aWalkWhoseCursorsNeverEndStopsAtThePageCap() throws {
+        var walk = CursorWalk(operation: "incidents.list")
+        for page in 1..<CursorWalk.maximumPages { try walk.advance(to: "cursor-\(page)") }
+        #expect(walk.pages == CursorWalk.maximumPages - 1 && !walk.finished)
+        #expect(throws: DevRevError.self) { try walk.advance(to: "cursor-\(CursorWalk.maximumPages)") }
+        #expect(walk.finished)
+        do {
+            var fresh = CursorWalk(operation: "incidents.list")
+            for page in 1...CursorWalk.maximumPages { try fresh.advance(to: "c\(page)") }
+        } catch {
+            #expect(error.kind == .tooManyPages)
+            #expect(error.typeName == "too_many_pages")
+        }
     }
 
     @Test func groupsPaginateToo() async throws {

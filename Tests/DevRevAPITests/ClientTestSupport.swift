@@ -1,4 +1,5 @@
 @testable import DevRevAPI
+import HTTPTestSupport
 import Logging
 import Synchronization
 

@@ -5,21 +5,21 @@ import Synchronization
 
 /// A real HTTP/1.1 server on 127.0.0.1 with an ephemeral port, scripted per test: each request
 /// is recorded and answered by the responder.
-final class TestHTTPServer: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [(String, String)]
-        var body: [UInt8]
-        var receivedAt: ContinuousClock.Instant
+public final class TestHTTPServer: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public var receivedAt: ContinuousClock.Instant
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
-    enum Response: Sendable {
+    public enum Response: Sendable {
         case reply(status: Int, headers: [(String, String)] = [], body: String)
         /// Never answer.
         case silence
@@ -29,13 +29,15 @@ final class TestHTTPServer: Sendable {
         case truncated(status: Int, body: String)
         /// Send the head and the first bytes of a longer body, then nothing, never closing.
         case stall(status: Int, body: String)
+        /// A chunked body: `chunk` `count` times, `interval` apart, then the end.
+        case stream(status: Int, chunk: String, count: Int, interval: Duration)
 
-        static func json(_ status: Int, _ body: String, headers: [(String, String)] = []) -> Response {
+        public static func json(_ status: Int, _ body: String, headers: [(String, String)] = []) -> Response {
             .reply(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
         }
     }
 
-    typealias Responder = @Sendable (_ request: Request, _ index: Int) -> Response
+    public typealias Responder = @Sendable (_ request: Request, _ index: Int) -> Response
 
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
@@ -44,9 +46,9 @@ final class TestHTTPServer: Sendable {
     }
 
     private let recorded = Recorder()
-    let port: Int
+    public let port: Int
 
-    init(_ responder: @escaping Responder) async throws {
+    public init(_ responder: @escaping Responder) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let recorded = self.recorded
         channel = try await ServerBootstrap(group: group)
@@ -60,11 +62,11 @@ final class TestHTTPServer: Sendable {
         port = channel.localAddress?.port ?? 0
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    var requests: [Request] { recorded.requests.withLock { $0 } }
+    public var requests: [Request] { recorded.requests.withLock { $0 } }
 
-    func shutdown() async throws {
+    public func shutdown() async throws {
         try await channel.close()
         try await group.shutdownGracefully()
     }
@@ -121,6 +123,29 @@ final class TestHTTPServer: Sendable {
             case .truncated(let status, let text):
                 sendPartialBody(status: status, text, context: context)
                 context.close(promise: nil)
+            case .stream(let status, let chunk, let count, let interval):
+                let head = HTTPResponseHead(
+                    version: .http1_1, status: .init(statusCode: status),
+                    headers: HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]))
+                context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+                let buffer = ByteBuffer(string: chunk)
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                func send(_ remaining: Int) {
+                    let context = bound.value
+                    guard remaining > 0, context.channel.isActive else {
+                        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                        return
+                    }
+                    context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).whenComplete { _ in
+                        if interval > .zero {
+                            context.eventLoop.scheduleTask(in: .nanoseconds(Int64(interval.components.seconds * 1_000_000_000
+                                + interval.components.attoseconds / 1_000_000_000))) { send(remaining - 1) }
+                        } else {
+                            send(remaining - 1)
+                        }
+                    }
+                }
+                send(count)
             }
         }
 
