@@ -33,6 +33,11 @@ public final class DevRevClient: Sendable {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         )
         http.decompression = .disabled
+        // A connection that cannot be made fails the attempt at once: the client's own retries
+        // (backoff, attempt count, deadline, a log line each) are the only ones. Left on, the pool
+        // retried a refused connection for the whole connect timeout inside every attempt: a
+        // DevRev nobody answers took 25 s to report instead of the backoff's few.
+        http.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
