@@ -26,14 +26,15 @@ struct RunbookBinary {
 
     /// Runs the binary and waits for it on a thread of its own, so the test's cooperative-pool
     /// thread is never blocked.
-    /// `input`: what the binary reads on standard input (nothing by default).
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: String? = nil)
-        async throws -> Result
-    {
+    /// `input`: what the binary reads on standard input (nothing by default). `executable`: run
+    /// this instead (a shell that sets limits, then execs the binary).
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: String? = nil, executable: String? = nil
+    ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Swift.Result {
-                    try runAndWait(arguments, environment: environment, directory: directory, input: input)
+                    try runAndWait(arguments, environment: environment, directory: directory, input: input, executable: executable)
                 })
             }
         }
@@ -49,9 +50,11 @@ struct RunbookBinary {
         return try await run(arguments + ["--base-url", sandbox.baseURL], environment: environment, directory: directory.url)
     }
 
-    private static func runAndWait(_ arguments: [String], environment: [String: String], directory: URL?, input: String?) throws -> Result {
+    private static func runAndWait(
+        _ arguments: [String], environment: [String: String], directory: URL?, input: String?, executable: String?
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "DEVREV_TOKEN")

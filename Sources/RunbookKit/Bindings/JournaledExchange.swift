@@ -90,7 +90,10 @@ struct JournaledExchange: Sendable {
             answer = .failure(ScriptFailure(error))
         }
         if mutation, let failure = await write(outcome) {
-            return Outcome(record: record, result: .failure(failure), journalFailed: true)
+            // The request was sent and answered: say what happened, since the journal cannot.
+            let answered = AuditJournal.summary(of: outcome)
+            let lost = ScriptFailure.configuration("\(failure.message); it was sent and answered (\(answered)), and that is not in the journal")
+            return Outcome(record: record, result: .failure(lost), journalFailed: true)
         }
         return Outcome(record: record, result: answer)
     }

@@ -123,6 +123,19 @@ public enum ScriptRunner {
         let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
         let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
         defer { connection.shutdown() }
+        /// A journal that stopped accepting records ends the run with 78, whatever the script did
+        /// with the error (it may have caught it), saying what the journal could not record.
+        func journalBreakdown(_ result: RunResult) -> RunResult {
+            guard let stopped = journal.stopped else { return result }
+            var result = result
+            let message = "the audit journal \(journal.path) stopped accepting records during the run (\(stopped.failure.reason)); "
+                + "no change was sent after that"
+            output.standardError("runbook: \(message). What the journal could not record:\n" + stopped.unrecorded.map { "  \($0)\n" }.joined())
+            result.status = .configuration
+            result.message = message
+            result.errorType = "configuration"
+            return result
+        }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
         // Standard output is the report's (--output json) or the plan's (plan -o -) alone.
         let standardOutputTaken = options.outputJSON || options.planOutput == "-"
@@ -163,11 +176,11 @@ public enum ScriptRunner {
             }
             release(applied: false)
             report(error, output: output)
-            return RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
-                             rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status))
+            return journalBreakdown(RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
+                                              rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status)))
         }
         guard let planner else {
-            return RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait)
+            return journalBreakdown(RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait))
         }
         var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes,
                                unchanged: planner.unchanged, rateLimitWait: connection.rateLimitWait)
@@ -230,6 +243,7 @@ public enum ScriptRunner {
             }
             result.calls += live.calls
             result.rateLimitWait += live.rateLimitWait
+            result = journalBreakdown(result)
         } else {
             say("dry run: \(count) change\(count == 1 ? "" : "s") planned, nothing sent")
             planner.changes.forEach { say("  " + $0.summary) }

@@ -1,6 +1,7 @@
 import DevRevAPI
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,16 @@ final class AuditJournal: Sendable {
     /// Where the run's changes go; every record names it.
     private let target: RunTarget?
     private let writer = DispatchQueue(label: "runbook.audit-journal")
+    /// The first write that failed, and every record that could not be written since: once the
+    /// journal fails, it refuses every later record, so no change is sent unrecorded (each needs
+    /// its intent first) even if the disk frees up.
+    private let breakdown = Mutex<(failure: Failure?, unrecorded: [String])>((nil, []))
+
+    /// Why the journal stopped accepting records during the run, and what it could not record
+    /// (`outcome incidents.update INC-3: status 200, request req-5`); nil while it works.
+    var stopped: (failure: Failure, unrecorded: [String])? {
+        breakdown.withLock { state in state.failure.map { ($0, state.unrecorded) } }
+    }
 
     /// `$XDG_STATE_HOME/runbook/audit.jsonl`, else `~/.local/state/runbook/audit.jsonl`. Runs
     /// against `--sandbox` journal beside it in `sandbox-audit.jsonl`: practice runs never mix
@@ -176,13 +187,45 @@ final class AuditJournal: Sendable {
     }
 
     private func persist(_ record: Record) throws(Failure) {
+        do throws(Failure) {
+            if let failure = breakdown.withLock({ $0.failure }) {
+                throw Failure(path: path, reason: "it stopped accepting records earlier in this run (\(failure.reason))")
+            }
+            try writeLine(of: record)
+        } catch {
+            breakdown.withLock { state in
+                if state.failure == nil { state.failure = error }
+                state.unrecorded.append(Self.summary(of: record))
+            }
+            throw error
+        }
+    }
+
+    /// What a record says, for an operator: `incidents.update INC-3: sent, answered status 200
+    /// (request req-5)`, or `incidents.update INC-4: not sent`.
+    static func summary(of record: Record) -> String {
+        let change = record.operation + (record.incident.map { " \($0)" } ?? "")
+        guard record.event == .outcome else { return "\(change): not sent" }
+        var answer = [record.status.map { "status \($0)" }, record.error].compactMap { $0 }.joined(separator: " ")
+        if answer.isEmpty { answer = "no answer" }
+        return "\(change): sent, answered \(answer)" + (record.requestID.map { " (request \($0))" } ?? "")
+    }
+
+    private func writeLine(of record: Record) throws(Failure) {
         let line = try line(for: record)
-        #if canImport(Glibc)
-        let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        #else
-        let written = line.withUnsafeBytes { Darwin.write(descriptor, $0.baseAddress, $0.count) }
-        #endif
-        guard written == line.count else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "short write") }
+        // A short write is retried for the rest, so that a failure names its cause (no space, a
+        // file too large); what was written stays as a torn line the next run reports.
+        var offset = 0
+        while offset < line.count {
+            #if canImport(Glibc)
+            let written = line.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            #else
+            let written = line.withUnsafeBytes { Darwin.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            #endif
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "nothing written") }
+            offset += written
+        }
         guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
     }
 
