@@ -11,6 +11,6 @@ struct Runbook: AsyncParsableCommand {
             \(ExitStatus.helpTable)
             """,
         version: RunbookVersion.description,
-        subcommands: [RunCommand.self, PlanCommand.self, ApplyCommand.self, CheckCommand.self, TestCommand.self, DescribeCommand.self, NewCommand.self, EditorSetupCommand.self, SandboxCommand.self, DoctorCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, ApplyCommand.self, CheckCommand.self, TestCommand.self, JournalCommand.self, DescribeCommand.self, NewCommand.self, EditorSetupCommand.self, SandboxCommand.self, DoctorCommand.self, VersionCommand.self]
     )
 }

@@ -45,6 +45,9 @@ final class DevRevConnection {
     let planner: Planner?
     private var client: DevRevClient?
     private(set) var calls: [CallRecord] = []
+    /// The incidents the run read last (their fields, simplified), for the before of the updates
+    /// it journals.
+    private var lastRead = IncidentMemory()
     /// Next pages already requested, by their exact request bytes; a few walks at most.
     private var readAhead: [(request: [UInt8], task: Task<JournaledExchange.Outcome, Never>)] = []
     static let readAheadWalks = 4
@@ -126,11 +129,13 @@ final class DevRevConnection {
     func send(_ operation: DevRevOperation, body: JSONValue, incident: String?, conflictOnRetryIsDone: Bool = false) throws(ScriptFailure) -> JSONValue {
         let exchange = try exchanger()
         let bytes = try encode(body, operation)
+        let before = operation == .updateIncident ? incident.flatMap(lastRead.fields) : nil
         let outcome = BlockingBridge.wait {
-            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone)
+            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, before: before)
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
+        lastRead.remember(response)
         return planner?.observe(response) ?? response
     }
 
@@ -159,6 +164,7 @@ final class DevRevConnection {
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
+        lastRead.remember(response)
         if case .object(var request) = body, case .object(let page) = response, case .string(let next)? = page["next_cursor"], !next.isEmpty {
             request["cursor"] = .string(next)
             let nextBody = JSONValue.object(request)
@@ -210,8 +216,11 @@ final class DevRevConnection {
             return results
         }
         let exchange = try exchanger()
-        var encoded: [(DevRevOperation, [UInt8], String?)] = []
-        for item in items { encoded.append((item.operation, try encode(item.body, item.operation), item.incident)) }
+        var encoded: [(DevRevOperation, [UInt8], String?, [String: JSONValue]?)] = []
+        for item in items {
+            let before = item.operation == .updateIncident ? item.incident.flatMap(lastRead.fields) : nil
+            encoded.append((item.operation, try encode(item.body, item.operation), item.incident, before))
+        }
         let work = encoded
         let logger = settings.logger
         let name = "\(items.first?.operation.name ?? "batch") batch"
@@ -237,8 +246,8 @@ final class DevRevConnection {
                 for _ in 0..<max(1, min(concurrency, work.count)) {
                     group.addTask {
                         while let index = board.next() {
-                            let (operation, bytes, incident) = work[index]
-                            let outcome = await exchange.run(operation, bytes: bytes, incident: incident)
+                            let (operation, bytes, incident, before) = work[index]
+                            let outcome = await exchange.run(operation, bytes: bytes, incident: incident, before: before)
                             board.finish(index, outcome)
                         }
                     }
@@ -256,7 +265,9 @@ final class DevRevConnection {
             calls.append(outcome.record)
             if outcome.journalFailed, case .failure(let failure) = outcome.result { journalFailure = journalFailure ?? failure }
             switch outcome.result {
-            case .success(let response): results.append(.success(planner?.observe(response) ?? response))
+            case .success(let response):
+                lastRead.remember(response)
+                results.append(.success(planner?.observe(response) ?? response))
             case .failure(let failure): results.append(.failure(failure))
             }
         }

@@ -21,7 +21,12 @@ struct JournaledExchange: Sendable {
     /// idempotent by its `external_ref`, a 409 after more than one attempt means an earlier
     /// attempt created the object and only its answer was lost; it is journaled as done and
     /// answered with `.null`.
-    func run(_ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false) async -> Outcome {
+    /// `before`: for an update, the incident's fields as the run last read them (simplified), so
+    /// the outcome can record each field's before and after.
+    func run(
+        _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
+        before: [String: JSONValue]? = nil
+    ) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
         guard bytes.count <= DevRevClient.maximumRequestBodySize else {
@@ -70,6 +75,7 @@ struct JournaledExchange: Sendable {
                                                     message: "\(operation): the response does not match DevRev's schema: \(problem)"))
                 } else {
                     answer = .success(value)
+                    if operation == .updateIncident { outcome.changes = FieldChanges.of(update: bytes, before: before, answer: value) }
                 }
             } catch {
                 answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON: \(error)"))

@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     public var lockWait: Duration?
     /// `--audit-log`; else `$XDG_STATE_HOME/runbook/audit.jsonl`.
     public var auditLog: String?
+    /// `--audit-log-max-size`: the size at which a run rotates the journal when it opens it.
+    public var journalMaximumSize = RunOptions.defaultJournalMaximumSize
+    public static var defaultJournalMaximumSize: Int { AuditJournal.defaultMaximumSize }
     /// `--dry-run`: reads go out, changes are planned and printed, none is sent.
     public var dryRun = false
     /// `runbook plan -o FILE`: a dry run that writes its changes to FILE.

@@ -86,7 +86,7 @@ final class RunSession: Sendable {
         do throws(AuditJournal.Failure) {
             journal = try AuditJournal(
                 path: options.auditLog ?? AuditJournal.defaultPath(sandbox: target.sandbox), facts: facts, target: target,
-                isDefault: options.auditLog == nil)
+                isDefault: options.auditLog == nil, maximumSize: options.journalMaximumSize)
         } catch {
             throw Failure(status: .configuration, description: error.description)
         }

@@ -70,11 +70,21 @@ final class AuditJournal: Sendable {
     /// line was started before appending, so every later record parses.
     let repairedTornTail: Bool
 
+    /// A journal this large when a run opens it is renamed `PATH.YYYYMMDDTHHMMSSZ` and a new one
+    /// started (`--audit-log-max-size`). Rotated files are never deleted by runbook; `runbook
+    /// journal` reads them with the current one.
+    static let defaultMaximumSize = 64 << 20
+
+    /// Where the journal was moved when this run rotated it.
+    let rotatedTo: String?
+
     /// Opens (creating, mode 0600, with its directories at 0700) the journal for appending. Refuses
     /// a symlink, a file that is not this user's regular file, and a directory that others can
     /// write to (unless it is sticky and this user's): another user must never choose the file
     /// the journal appends to.
-    init(path: String, facts: RunFacts, target: RunTarget? = nil, isDefault: Bool = false) throws(Failure) {
+    init(
+        path: String, facts: RunFacts, target: RunTarget? = nil, isDefault: Bool = false, maximumSize: Int? = AuditJournal.defaultMaximumSize
+    ) throws(Failure) {
         self.path = path
         self.facts = facts
         self.target = target
@@ -94,14 +104,37 @@ final class AuditJournal: Sendable {
         if othersMayWrite, !stickyAndMine {
             throw failure("\(directory.isEmpty ? "." : directory) is writable by other users; use a directory only you can write to")
         }
-        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else {
-            throw failure(errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno)))
+        func openJournal() throws(Failure) -> (Int32, stat) {
+            let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard descriptor >= 0 else {
+                throw failure(errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno)))
+            }
+            var file = stat()
+            guard fstat(descriptor, &file) == 0, file.st_mode & S_IFMT == S_IFREG, file.st_uid == getuid() else {
+                close(descriptor)
+                throw failure("it is not a regular file of this user")
+            }
+            return (descriptor, file)
         }
-        var file = stat()
-        guard fstat(descriptor, &file) == 0, file.st_mode & S_IFMT == S_IFREG, file.st_uid == getuid() else {
+        var (descriptor, file) = try openJournal()
+        var rotatedTo: String?
+        if let maximumSize, file.st_size >= maximumSize {
+            // Under an exclusive lock on the file, and only if the path still names it: of two
+            // runs that open a full journal at once, one rotates it and the other follows.
+            flock(descriptor, LOCK_EX)
+            var current = stat()
+            if stat(path, &current) == 0, current.st_ino == file.st_ino, current.st_dev == file.st_dev {
+                let rotated = Self.rotationPath(for: path)
+                guard rename(path, rotated) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    close(descriptor)
+                    throw failure("cannot rotate it to \(rotated): \(reason)")
+                }
+                rotatedTo = rotated
+            }
+            flock(descriptor, LOCK_UN)
             close(descriptor)
-            throw failure("it is not a regular file of this user")
+            (descriptor, file) = try openJournal()
         }
         // A torn last record (a run stopped in the middle of writing it, or a full disk) would
         // swallow the next one: start a new line first.
@@ -117,9 +150,33 @@ final class AuditJournal: Sendable {
             repairedTornTail = false
         }
         self.descriptor = descriptor
+        self.rotatedTo = rotatedTo
     }
 
     deinit { close(descriptor) }
+
+    /// `PATH.20261129T020000Z`, with `-2`, `-3`, ... when that exists already.
+    static func rotationPath(for path: String, now: Date = Date()) -> String {
+        let stamp = RFC3339.format(unixSeconds: Int64(now.timeIntervalSince1970.rounded(.down)))
+            .replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        var candidate = "\(path).\(stamp)"
+        var counter = 2
+        while access(candidate, F_OK) == 0 {
+            candidate = "\(path).\(stamp)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+
+    /// The journal's files, oldest first: the rotated ones (`PATH.YYYYMMDDTHHMMSSZ`), then `PATH`.
+    static func files(of path: String) -> [String] {
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        let rotated = names.filter { $0.hasPrefix(name + ".") && $0.dropFirst(name.count + 1).first?.isNumber == true }.sorted()
+        let join = { (file: String) in directory.isEmpty ? file : directory + "/" + file }
+        return rotated.map(join) + (FileManager.default.fileExists(atPath: path) ? [path] : [])
+    }
 
     /// `not_sent`: a change the run meant to make but never sent (its deadline came first).
     enum Event: String { case intent, outcome, notSent = "not_sent" }
@@ -136,6 +193,8 @@ final class AuditJournal: Sendable {
         var durationMilliseconds: Int?
         /// Why an outcome that looks like an error is not one.
         var note: String?
+        /// An update's outcome: each field it set, `before` (as the run last read it) and `after`.
+        var changes: JSONValue?
     }
 
     /// Appends one record and flushes it to disk, on the journal's writer.
@@ -168,6 +227,7 @@ final class AuditJournal: Sendable {
         if let requestID = record.requestID { members["request_id"] = .string(requestID) }
         if let duration = record.durationMilliseconds { members["duration_ms"] = .integer(Int64(duration)) }
         if let note = record.note { members["note"] = .string(note) }
+        if let changes = record.changes { members["changes"] = changes }
         var encoded: [(key: String, bytes: [UInt8])] = []
         do {
             for (key, value) in members { encoded.append((key, try JSONWriter.bytes(value))) }

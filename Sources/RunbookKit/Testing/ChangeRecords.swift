@@ -24,7 +24,7 @@ enum ChangeRecords {
                 }
             case .create:
                 let after = object(change.after).filter { !["id", "display_id", "created_date", "created_by"].contains($0.key) && !derivedFields.contains($0.key) }
-                records.append(record("create", change.incident, after: .object(after).mapFields(simplified)))
+                records.append(record("create", change.incident, after: .object(after).mapFields(FieldChanges.simplified)))
             case .delete:
                 records.append(record("delete", change.incident))
             case .comment, .deleteComment:
@@ -47,7 +47,7 @@ enum ChangeRecords {
                 }
             case DevRevOperation.createIncident.name:
                 var after: [String: JSONValue] = [:]
-                for field in change.fields ?? [] { after[field.field] = field.after.map { simplified(field.field, $0) } }
+                for field in change.fields ?? [] { after[field.field] = field.after.map { FieldChanges.simplified(field.field, $0) } }
                 records.append(record("create", incident, after: .object(after)))
             case DevRevOperation.deleteIncident.name:
                 records.append(record("delete", incident))
@@ -86,8 +86,8 @@ enum ChangeRecords {
         var record: [String: JSONValue] = ["operation": .string(operation), "incident": .string(incident)]
         if let field {
             record["field"] = .string(field)
-            if let before, before != .null { record["before"] = simplified(field, before) }
-            if let after, after != .null { record["after"] = simplified(field, after) }
+            if let before, before != .null { record["before"] = FieldChanges.simplified(field, before) }
+            if let after, after != .null { record["after"] = FieldChanges.simplified(field, after) }
         } else if let after {
             record["after"] = after
         }
@@ -100,27 +100,6 @@ enum ChangeRecords {
             return [:]
         }
         return fields
-    }
-
-    /// A field's value by the name an operator uses for it.
-    static func simplified(_ field: String, _ value: JSONValue) -> JSONValue {
-        guard field != "custom_fields" else { return value }
-        switch value {
-        case .array(let items):
-            return .array(items.map { simplified(field, $0) })
-        case .object(let fields):
-            if case .object(let stage)? = fields["stage"], let name = stage["name"] { return name }
-            if let label = fields["label"] { return label }
-            if field == "tags", case .object(let tag)? = fields["tag"], let name = tag["name"] {
-                if let value = fields["value"] { return .string("\(Planner.text(name) ?? "")=\(Planner.text(value) ?? "")") }
-                return name
-            }
-            if let displayID = fields["display_id"] { return displayID }
-            if let name = fields["name"], fields.count <= 2 { return name }
-            return value
-        default:
-            return value
-        }
     }
 }
 

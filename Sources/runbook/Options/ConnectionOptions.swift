@@ -27,13 +27,19 @@ struct LockAndJournalOptions: ParsableArguments {
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
     var auditLog: String?
 
+    @Option(name: .customLong("audit-log-max-size"), help: ArgumentHelp(
+        "A journal this large when a run starts is renamed PATH.YYYYMMDDTHHMMSSZ (kept) and a new one begun.", valueName: "SIZE"))
+    var auditLogMaxSize = ByteSizeValue(bytes: RunOptions.defaultJournalMaximumSize)
+
     func validate() throws {
         if noLock, lockWait != nil { throw ValidationError("--no-lock takes no lock: leave out --lock-wait") }
+        if auditLogMaxSize.bytes < 1024 { throw ValidationError("--audit-log-max-size must be at least 1K") }
     }
 
     func apply(to options: inout RunOptions) {
         options.lockWait = lockWait.map(\.duration)
         options.noLock = noLock
         options.auditLog = auditLog
+        options.journalMaximumSize = auditLogMaxSize.bytes
     }
 }
