@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunbookKitTests",
-            dependencies: ["RunbookKit", "LuaRuntime", "DevRevAPI"]
+            dependencies: ["RunbookKit", "LuaRuntime", "DevRevAPI", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "DevRevSandboxTests",
