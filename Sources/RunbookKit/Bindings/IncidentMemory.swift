@@ -1,7 +1,7 @@
 import DevRevAPI
 
-/// The incidents a run read most recently, their fields simplified (`FieldChanges.snapshot`), by
-/// id and by display id: what an update's journal record gives as each field's `before`. Holds
+/// The incidents a run read most recently, as DevRev answered them (shared, not copied), by id
+/// and by display id: what an update's journal record gives as each field's `before`. Holds
 /// the latest `capacity` incidents, so a walk of any size stays within a few megabytes; an
 /// update of an incident read longer ago is journaled without a before.
 struct IncidentMemory {
@@ -10,7 +10,7 @@ struct IncidentMemory {
     private var order: [String] = []
     private var start = 0
 
-    init(capacity: Int = 2000) {
+    init(capacity: Int = 500) {
         self.capacity = capacity
     }
 
@@ -30,7 +30,6 @@ struct IncidentMemory {
 
     private mutating func remember(incident: [String: JSONValue]) {
         guard let id = Planner.text(incident["id"]) else { return }
-        let snapshot = FieldChanges.snapshot(incident)
         let displayID = Planner.text(incident["display_id"])
         if fields[id] == nil {
             order.append(id)
@@ -41,7 +40,7 @@ struct IncidentMemory {
                 if start > capacity { order.removeFirst(start); start = 0 }
             }
         }
-        fields[id] = snapshot
-        if let displayID { fields[displayID] = snapshot }
+        fields[id] = incident
+        if let displayID { fields[displayID] = incident }
     }
 }

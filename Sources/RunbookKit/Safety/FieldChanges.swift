@@ -26,26 +26,19 @@ enum FieldChanges {
         }
     }
 
-    /// Every field of an incident, simplified: what a run remembers of the incidents it read.
-    static func snapshot(_ incident: [String: JSONValue]) -> [String: JSONValue] {
-        var fields: [String: JSONValue] = [:]
-        for (key, value) in incident where value != .null { fields[key] = simplified(key, value) }
-        return fields
-    }
-
     /// The fields an update's request body sets (its keys but `id` and the validation options),
-    /// each with `before` (from `before`, the incident as the run last read it; left out when the
-    /// run did not read it) and `after` (from the incident DevRev answered with), in field order.
+    /// each with `before` (from `before`, the incident as the run last read it, as DevRev answered;
+    /// left out when the run did not read it) and `after` (from the incident DevRev answered with),
+    /// in field order, simplified.
     static func of(update body: [UInt8], before: [String: JSONValue]?, answer: JSONValue) -> JSONValue? {
         guard case .object(let request)? = try? JSONParser().parse(body), case .object(let response) = answer,
               case .object(let incident)? = response["incident"]
         else { return nil }
-        let after = snapshot(incident)
         var changes: [JSONValue] = []
         for field in request.keys.sorted() where !["id", "stage_validation_options"].contains(field) {
             var change: [String: JSONValue] = ["field": .string(field)]
-            if let before, let value = before[field] { change["before"] = value }
-            if let value = after[field] { change["after"] = value }
+            if let before, let value = before[field], value != .null { change["before"] = simplified(field, value) }
+            if let value = incident[field], value != .null { change["after"] = simplified(field, value) }
             changes.append(.object(change))
         }
         return .array(changes)
