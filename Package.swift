@@ -103,7 +103,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RunbookKitTests",
-            dependencies: ["RunbookKit", "LuaRuntime", "DevRevAPI", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "RunbookKit", "LuaRuntime", "DevRevAPI", .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "DevRevSandboxTests",
