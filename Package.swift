@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "RunbookKitTests",
             dependencies: [
-                "RunbookKit", "LuaRuntime", "DevRevAPI", .product(name: "PropertyBased", package: "swift-property-based"),
+                "RunbookKit", "LuaRuntime", "DevRevAPI", "DevRevSandbox", .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

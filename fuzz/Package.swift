@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
-// The libFuzzer target of scripts/fuzz: BoundaryFuzzing.run (RunbookKit) fed by libFuzzer, with
-// the whole graph built for coverage and the address sanitizer by scripts/fuzz. A package of its
+// The libFuzzer target of scripts/fuzz: BoundaryFuzzing.run (RunbookKit) fed by libFuzzer's driver,
+// with the whole graph built for coverage and the address sanitizer, and libFuzzer linked, by
+// scripts/fuzz. A package of its
 // own, so its flags never reach the main build; its corpus (corpus/) is replayed by the main
 // package's tests (FuzzCorpusTests) on every scripts/test.
 import PackageDescription
@@ -14,9 +15,7 @@ let package = Package(
         .executableTarget(
             name: "runbook-fuzz",
             dependencies: [.product(name: "RunbookKit", package: "runbook")],
-            path: "Sources",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])],
-            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+            path: "Sources"
         )
     ],
     swiftLanguageModes: [.v6]

@@ -103,13 +103,14 @@ final class TrafficControl: Sendable {
     }
 }
 
-/// A small, seedable generator (SplitMix64), so fault sequences are reproducible.
-struct SplitMix64 {
+/// A small, seedable generator (SplitMix64), so fault sequences are reproducible (and the tests'
+/// fuzzing and kill points can be replayed from a printed seed).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

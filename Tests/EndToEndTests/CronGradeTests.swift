@@ -216,18 +216,6 @@ struct CronGradeTests {
         }
     }
 
-    /// SplitMix64, so a failing sequence of kill points can be replayed from its seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// 20 runs of 200 updates, each killed with SIGKILL at a point of its own (after a random
     /// number of updates, a random few hundred microseconds later, so some die mid-write): no
     /// intent is lost, every line but the torn ones parses, each torn tail is reported by the next
@@ -235,7 +223,7 @@ struct CronGradeTests {
     @Test func twentyKillsAtRandomPointsLoseNoIntent() async throws {
         let seed = ProcessInfo.processInfo.environment["RUNBOOK_KILL_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
         print("kill test seed: \(seed) (replay with RUNBOOK_KILL_SEED=\(seed))")
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         var tenant = Tenant.demo()
         tenant.incidents = (1...200).map { Tenant.SeedIncident(title: "Incident \($0)", severity: 2, stage: "reported") }
         let sandbox = try await Sandbox.start(SandboxConfiguration(seed: tenant, token: Self.token))
@@ -248,7 +236,7 @@ struct CronGradeTests {
         await sandbox.stop()
     }
 
-    private func killRepeatedly(_ sandbox: Sandbox, seed: UInt64, random: inout SeededGenerator) async throws {
+    private func killRepeatedly(_ sandbox: Sandbox, seed: UInt64, random: inout SplitMix64) async throws {
         let workspace = try Workspace()
         let script = try workspace.script("""
             --- @changes title

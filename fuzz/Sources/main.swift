@@ -1,0 +1,21 @@
+import RunbookKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libFuzzer's driver (from libclang_rt.fuzzer_no_main, linked by scripts/fuzz): it parses the
+/// command line and calls back with every input, which goes to `BoundaryFuzzing.run`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(runDriver(&argc, &argv) { data, size in
+    guard let data else { return 0 }
+    BoundaryFuzzing.run(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+})
