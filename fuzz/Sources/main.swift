@@ -4,8 +4,8 @@ import RunbookKit
 import Glibc
 #endif
 
-/// libFuzzer's driver (from libclang_rt.fuzzer_no_main, linked by scripts/fuzz): it parses the
-/// command line and calls back with every input, which goes to `BoundaryFuzzing.run`.
+/// libFuzzer's driver (linked by `-sanitize=fuzzer`, see scripts/fuzz): it parses the command line
+/// and calls back with every input, which goes to `BoundaryFuzzing.run`.
 @_silgen_name("LLVMFuzzerRunDriver")
 func runDriver(
     _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
