@@ -45,7 +45,7 @@ final class DevRevConnection {
     let planner: Planner?
     private var client: DevRevClient?
     private(set) var calls: [CallRecord] = []
-    /// The incidents the run read last (their fields, simplified), for the before of the updates
+    /// The incidents the run read last, as DevRev answered them, for the before of the updates
     /// it journals.
     private var lastRead = IncidentMemory()
     /// Next pages already requested, by their exact request bytes; a few walks at most.
@@ -129,9 +129,9 @@ final class DevRevConnection {
     func send(_ operation: DevRevOperation, body: JSONValue, incident: String?, conflictOnRetryIsDone: Bool = false) throws(ScriptFailure) -> JSONValue {
         let exchange = try exchanger()
         let bytes = try encode(body, operation)
-        let before = operation == .updateIncident ? incident.flatMap(lastRead.fields) : nil
+        let update = updateBasis(operation, body: body, incident: incident)
         let outcome = BlockingBridge.wait {
-            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, before: before)
+            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, update: update)
         }
         calls.append(outcome.record)
         let response = try outcome.result.get()
@@ -216,10 +216,10 @@ final class DevRevConnection {
             return results
         }
         let exchange = try exchanger()
-        var encoded: [(DevRevOperation, [UInt8], String?, [String: JSONValue]?)] = []
+        var encoded: [(DevRevOperation, [UInt8], String?, FieldChanges.Basis?)] = []
         for item in items {
-            let before = item.operation == .updateIncident ? item.incident.flatMap(lastRead.fields) : nil
-            encoded.append((item.operation, try encode(item.body, item.operation), item.incident, before))
+            let update = updateBasis(item.operation, body: item.body, incident: item.incident)
+            encoded.append((item.operation, try encode(item.body, item.operation), item.incident, update))
         }
         let work = encoded
         let logger = settings.logger
@@ -246,8 +246,8 @@ final class DevRevConnection {
                 for _ in 0..<max(1, min(concurrency, work.count)) {
                     group.addTask {
                         while let index = board.next() {
-                            let (operation, bytes, incident, before) = work[index]
-                            let outcome = await exchange.run(operation, bytes: bytes, incident: incident, before: before)
+                            let (operation, bytes, incident, update) = work[index]
+                            let outcome = await exchange.run(operation, bytes: bytes, incident: incident, update: update)
                             board.finish(index, outcome)
                         }
                     }
@@ -273,6 +273,12 @@ final class DevRevConnection {
         }
         if let journalFailure { throw journalFailure }
         return results
+    }
+
+    /// For an update: the fields it sets and the incident as the run last read it, for its journal record.
+    private func updateBasis(_ operation: DevRevOperation, body: JSONValue, incident: String?) -> FieldChanges.Basis? {
+        guard operation == .updateIncident else { return nil }
+        return FieldChanges.Basis(update: body, before: incident.flatMap(lastRead.fields))
     }
 
     private func encode(_ body: JSONValue, _ operation: DevRevOperation) throws(ScriptFailure) -> [UInt8] {

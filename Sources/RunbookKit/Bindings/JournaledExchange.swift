@@ -21,11 +21,11 @@ struct JournaledExchange: Sendable {
     /// idempotent by its `external_ref`, a 409 after more than one attempt means an earlier
     /// attempt created the object and only its answer was lost; it is journaled as done and
     /// answered with `.null`.
-    /// `before`: for an update, the incident's fields as the run last read them (simplified), so
+    /// `update`: for an update, the fields it sets and the incident as the run last read it, so
     /// the outcome can record each field's before and after.
     func run(
         _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
-        before: [String: JSONValue]? = nil
+        update: FieldChanges.Basis? = nil
     ) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
@@ -75,7 +75,7 @@ struct JournaledExchange: Sendable {
                                                     message: "\(operation): the response does not match DevRev's schema: \(problem)"))
                 } else {
                     answer = .success(value)
-                    if operation == .updateIncident { outcome.changes = FieldChanges.of(update: bytes, before: before, answer: value) }
+                    if let update { outcome.changes = FieldChanges.of(update, answer: value) }
                 }
             } catch {
                 answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON: \(error)"))

@@ -48,8 +48,8 @@ struct JournalLine: Sendable {
 enum JournalReading {
     static let requiredMembers = ["time", "run_id", "event", "operation"]
 
-    /// Every line of the journal's files (rotated ones first), parsed.
-    static func lines(of path: String) throws(JournalQueryFailure) -> [JournalLine] {
+    /// The journal's files (rotated ones first), and every line of them, parsed.
+    static func lines(of path: String) throws(JournalQueryFailure) -> (files: [String], lines: [JournalLine]) {
         let files = AuditJournal.files(of: path)
         guard !files.isEmpty else { throw JournalQueryFailure("no journal at \(path) (no run has written one yet, or see --audit-log)") }
         var lines: [JournalLine] = []
@@ -69,7 +69,7 @@ enum JournalReading {
                 start = end + 1
             }
         }
-        return lines
+        return (files, lines)
     }
 
     private static func line(_ bytes: [UInt8], file: String, number: Int, unterminated: Bool) -> JournalLine {

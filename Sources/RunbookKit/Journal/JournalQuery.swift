@@ -30,14 +30,14 @@ public enum JournalQuery {
             output.standardError("runbook journal: \(error)\n")
             return .usage
         }
-        let entries: [JournalEntry]
+        let journal: (files: [String], lines: [JournalLine])
         do throws(JournalQueryFailure) {
-            entries = JournalReading.entries(try JournalReading.lines(of: path))
+            journal = try JournalReading.lines(of: path)
         } catch {
             output.standardError("runbook journal: \(error)\n")
             return .usage
         }
-        let selected = entries.filter { entry in
+        let selected = JournalReading.entries(journal.lines).filter { entry in
             (cutoff.map { Self.instant(entry.time) >= Self.instant($0) } ?? true)
                 && (options.script.map { matches(script: entry.script, $0) } ?? true)
                 && (options.incident.map { entry.incident == $0 } ?? true)
@@ -55,7 +55,7 @@ public enum JournalQuery {
             output.write(text)
         case .json:
             let report: JSONValue = .object([
-                "journal": .array(AuditJournal.files(of: path).map { .string($0) }),
+                "journal": .array(journal.files.map { .string($0) }),
                 "changes": .array(selected.map(json)),
                 "summary": .object([
                     "changes": .integer(Int64(selected.count)), "ok": .integer(Int64(counts[.ok] ?? 0)),
@@ -145,9 +145,10 @@ public enum JournalQuery {
     /// outcome without its intent. 0 when the journal is sound, 65 when not.
     public static func verify(path given: String?, sandbox: Bool, output: RunnerOutput = .process) -> ExitStatus {
         let path = given ?? AuditJournal.defaultPath(sandbox: sandbox)
+        let files: [String]
         let lines: [JournalLine]
         do throws(JournalQueryFailure) {
-            lines = try JournalReading.lines(of: path)
+            (files, lines) = try JournalReading.lines(of: path)
         } catch {
             output.standardError("runbook journal verify: \(error)\n")
             return .usage
@@ -182,7 +183,7 @@ public enum JournalQuery {
             }
         }
         let unknown = pending.values.reduce(0, +)
-        var text = "\(AuditJournal.files(of: path).joined(separator: ", ")): \(records) records, \(problems.count) problem\(problems.count == 1 ? "" : "s")"
+        var text = "\(files.joined(separator: ", ")): \(records) records, \(problems.count) problem\(problems.count == 1 ? "" : "s")"
         if unknown > 0 { text += ", \(unknown) change\(unknown == 1 ? "" : "s") without an outcome (see runbook journal --outcome unknown)" }
         output.write(text + "\n" + problems.map { "  \($0)\n" }.joined())
         return problems.isEmpty ? .success : .dataError

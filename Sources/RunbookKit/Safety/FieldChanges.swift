@@ -26,16 +26,28 @@ enum FieldChanges {
         }
     }
 
-    /// The fields an update's request body sets (its keys but `id` and the validation options),
-    /// each with `before` (from `before`, the incident as the run last read it, as DevRev answered;
-    /// left out when the run did not read it) and `after` (from the incident DevRev answered with),
-    /// in field order, simplified.
-    static func of(update body: [UInt8], before: [String: JSONValue]?, answer: JSONValue) -> JSONValue? {
-        guard case .object(let request)? = try? JSONParser().parse(body), case .object(let response) = answer,
-              case .object(let incident)? = response["incident"]
-        else { return nil }
+    /// What an update's outcome needs besides DevRev's answer: the fields its request sets (its
+    /// keys but `id` and the validation options, sorted), and the incident as the run last read it
+    /// (as DevRev answered; nil when the run did not read it). Taken from the request as a value,
+    /// before it is encoded, so the bytes sent are never parsed back.
+    struct Basis: Sendable {
+        var fields: [String]
+        var before: [String: JSONValue]?
+
+        init?(update body: JSONValue, before: [String: JSONValue]?) {
+            guard case .object(let request) = body else { return nil }
+            fields = request.keys.filter { !["id", "stage_validation_options"].contains($0) }.sorted()
+            self.before = before
+        }
+    }
+
+    /// Each field the update set, with `before` (left out when the run did not read the incident)
+    /// and `after` (from the incident DevRev answered with), simplified.
+    static func of(_ basis: Basis, answer: JSONValue) -> JSONValue? {
+        guard case .object(let response) = answer, case .object(let incident)? = response["incident"] else { return nil }
+        let before = basis.before
         var changes: [JSONValue] = []
-        for field in request.keys.sorted() where !["id", "stage_validation_options"].contains(field) {
+        for field in basis.fields {
             var change: [String: JSONValue] = ["field": .string(field)]
             if let before, let value = before[field], value != .null { change["before"] = simplified(field, value) }
             if let value = incident[field], value != .null { change["after"] = simplified(field, value) }

@@ -96,9 +96,7 @@ enum ChangeRecords {
 
     /// The incident's fields as JSON, by name.
     static func object(_ incident: Incident?) -> [String: JSONValue] {
-        guard let incident, let bytes = try? JSONWriter.encode(incident), case .object(let fields)? = try? JSONParser().parse(bytes) else {
-            return [:]
-        }
+        guard let incident, case .object(let fields) = TestCaseContext.json(incident) else { return [:] }
         return fields
     }
 }
