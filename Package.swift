@@ -59,6 +59,9 @@ let package = Package(
             dependencies: [
                 "LuaRuntime", "DevRevAPI", "DevRevSandbox",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(

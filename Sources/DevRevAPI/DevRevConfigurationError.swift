@@ -18,7 +18,8 @@ public enum DevRevConfigurationError: Error, Sendable, Hashable, CustomStringCon
         case .unreadableTokenFile(let path, let reason):
             "cannot read the token file \(path): \(reason)"
         case .tokenFileTooOpen(let path, let mode):
-            "the token file \(path) is readable by others (mode \(mode)); run: chmod 600 \(path)"
+            "the token file \(path) is readable by others (mode \(mode)); run: chmod 600 \(path) "
+                + "(a file of root's may also be read by its group, 0640 or 0440, and nobody else)"
         case .invalidBaseURL(let url, let reason):
             "invalid base URL '\(url)': \(reason)"
         }

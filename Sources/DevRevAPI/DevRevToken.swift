@@ -29,8 +29,10 @@ public struct DevRevToken: Sendable, Hashable, CustomStringConvertible, CustomDe
         return try DevRevToken(String(cString: pointer))
     }
 
-    /// The token in a file that only its owner can read (mode 0600 or 0400); the trailing newline
-    /// is stripped. A file readable by group or others is refused.
+    /// The token in a file that only its owner can read (mode 0600 or 0400), or a file of root's
+    /// that its group may also read (0640 or 0440: how Kubernetes mounts a Secret for a pod's
+    /// `fsGroup`, and the rule PostgreSQL applies to its key files); the trailing newline is
+    /// stripped. Any other file readable by group or others is refused.
     public static func fromFile(_ path: String) throws(DevRevConfigurationError) -> DevRevToken {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -40,7 +42,8 @@ public struct DevRevToken: Sendable, Hashable, CustomStringConvertible, CustomDe
             throw .unreadableTokenFile(path: path, reason: "not a regular file")
         }
         let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
+        let rootsForItsGroup = info.st_uid == 0 && mode & 0o037 == 0
+        guard mode & 0o077 == 0 || rootsForItsGroup else {
             throw .tokenFileTooOpen(path: path, mode: String(mode, radix: 8))
         }
         guard let file = fopen(path, "r") else {

@@ -33,6 +33,22 @@ struct ConfigurationTests {
         #expect(try BaseURL("http://[::1]:8080/v").url(for: "incidents.get") == "http://[::1]:8080/v/incidents.get")
     }
 
+    /// Kubernetes mounts a Secret for a pod's fsGroup as root:GROUP 0440; PostgreSQL's key files
+    /// follow the same rule. Group-readable is accepted from root only, never other-readable.
+    @Test(.enabled(if: getuid() == 0, "giving a file to root needs root"))
+    func tokenFileOfRootMayBeReadByItsGroupOnly() throws {
+        let path = try tokenFile("secret-token-value\n", mode: 0o440)
+        defer { unlink(path) }
+        try #require(chown(path, 0, 65534) == 0)
+        #expect(try DevRevToken.fromFile(path).value == "secret-token-value")
+        chmod(path, 0o640)
+        #expect(try DevRevToken.fromFile(path).value == "secret-token-value")
+        for mode in [mode_t(0o660), 0o444, 0o644] {
+            chmod(path, mode)
+            #expect(throws: DevRevConfigurationError.tokenFileTooOpen(path: path, mode: String(mode, radix: 8))) { try DevRevToken.fromFile(path) }
+        }
+    }
+
     private func tokenFile(_ contents: String, mode: mode_t) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
         try contents.write(toFile: path, atomically: false, encoding: .utf8)
@@ -48,10 +64,12 @@ struct ConfigurationTests {
         #expect(try DevRevToken.fromFile(path).value == "secret-token-value")
     }
 
-    @Test(arguments: [mode_t(0o644), 0o640, 0o604, 0o660])
+    @Test(arguments: [mode_t(0o644), 0o640, 0o604, 0o660, 0o444])
     func tokenFileReadableByOthersIsRefused(mode: mode_t) throws {
         let path = try tokenFile("secret-token-value\n", mode: mode)
         defer { unlink(path) }
+        // A file of root's may be read by its group (below); this one belongs to someone else.
+        if getuid() == 0 { chown(path, 65534, 65534) }
         #expect(throws: DevRevConfigurationError.tokenFileTooOpen(path: path, mode: String(mode, radix: 8))) {
             try DevRevToken.fromFile(path)
         }

@@ -30,9 +30,15 @@ final class DevRevConnection {
         var attempts: Int
         var durationMilliseconds: Int
         var error: String?
+        /// A claim's call (`--- @claim`, `incident.claim`): whether this run took the claim.
+        var claim: ClaimResult?
+
+        enum ClaimResult: String, Sendable, Encodable {
+            case taken, lost
+        }
 
         enum CodingKeys: String, CodingKey {
-            case operation, incident, status, attempts, error
+            case operation, incident, status, attempts, error, claim
             case durationMilliseconds = "duration_ms"
         }
     }

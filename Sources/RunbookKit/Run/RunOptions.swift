@@ -38,6 +38,14 @@ public struct RunOptions: Sendable {
     public var maxChanges: Int?
     /// `apply --allow-other-target`: apply a plan made for another base URL, org or the sandbox.
     public var allowOtherTarget = false
+    /// `--metrics-file`: the run's metrics for node_exporter's textfile collector.
+    public var metricsFile: String?
+    /// `--metrics-push`: a Prometheus Pushgateway to push the run's metrics to.
+    public var metricsPush: String?
+    /// `--ping-url`: a dead-man's switch told of the run's start and end.
+    public var pingURL: String?
+    /// `--jitter`: wait a random time up to this long before starting.
+    public var jitter: Duration?
     /// A sandbox someone else started (`runbook test`'s, one per case): the run goes there with
     /// its token and reads neither `DEVREV_BASE_URL` nor `DEVREV_TOKEN`.
     var sandboxEndpoint: SandboxEndpoint?
@@ -84,6 +92,11 @@ public struct RunOptions: Sendable {
         self.output = output
         self.now = now
         self.logLevel = logLevel
+    }
+
+    /// Why `url` cannot be a `--metrics-push` or `--ping-url`; nil when it can.
+    public static func problem(withMonitoringURL url: String) -> String? {
+        MonitoringEndpoint.problem(with: url)
     }
 
     /// `RUNBOOK_PATH` split into directories (`;`-separated, empty parts ignored).

@@ -8,6 +8,8 @@ struct RunReport: Encodable {
     var planFile: String?
     var scriptPath: String
     var scriptSHA256: String?
+    /// The script's `@name`, when it declares one.
+    var scriptName: String?
     var arguments: [String: String]
     /// `run`, `dry_run`, `plan` or `max_changes`.
     var mode: String
@@ -55,7 +57,7 @@ struct RunReport: Encodable {
     }
 
     enum ScriptKeys: String, CodingKey {
-        case path, sha256
+        case path, sha256, name
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -71,6 +73,7 @@ struct RunReport: Encodable {
         var script = container.nestedContainer(keyedBy: ScriptKeys.self, forKey: .script)
         try script.encode(scriptPath, forKey: .path)
         try script.encodeIfPresent(scriptSHA256, forKey: .sha256)
+        try script.encodeIfPresent(scriptName, forKey: .name)
         try container.encode(arguments, forKey: .arguments)
         try container.encode(calls, forKey: .calls)
         try container.encodeIfPresent(plan, forKey: .plan)

@@ -17,7 +17,11 @@ public enum ScriptRunner {
     }
 
     public static func run(_ options: RunOptions, output: RunnerOutput = .process, watchdog: Bool = false) async -> ExitStatus {
-        await execute(options, output: output, watchdog: watchdog).status
+        let monitor = RunMonitor(options: options)
+        guard !monitor.isEmpty else { return await execute(options, output: output, watchdog: watchdog).status }
+        return await monitor.around(scriptPath: options.scriptPath, output: output) {
+            await execute(options, output: output, watchdog: watchdog)
+        }
     }
 
     /// How a run ended, with its report (delivered on standard output with `--output json`).
@@ -59,6 +63,7 @@ public enum ScriptRunner {
         await session.close()
         report.calls = result.calls
         report.scriptSHA256 = result.digest
+        report.scriptName = result.scriptName
         report.plan = result.plan
         report.unchanged = result.unchanged
         report.applied = result.applied
@@ -72,6 +77,8 @@ public enum ScriptRunner {
         var message: String?
         var calls: [DevRevConnection.CallRecord] = []
         var digest: String?
+        /// The script's `@name`.
+        var scriptName: String?
         /// The planned changes, for a run that planned.
         var plan: [PlannedChange]?
         /// Updates the plan left out: they would change nothing.
@@ -118,7 +125,7 @@ public enum ScriptRunner {
                 scriptSHA256: digest, arguments: options.argumentTable), output: output)
         } catch {
             output.standardError("runbook: \(error)\n")
-            return RunResult(status: error.status, message: error.description, digest: digest)
+            return RunResult(status: error.status, message: error.description, digest: digest, scriptName: declarations.name)
         }
         let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
         let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
@@ -176,13 +183,13 @@ public enum ScriptRunner {
             }
             release(applied: false)
             report(error, output: output)
-            return journalBreakdown(RunResult(status: status, message: error.message, calls: connection.calls, digest: digest,
+            return journalBreakdown(RunResult(status: status, message: error.message, calls: connection.calls, digest: digest, scriptName: declarations.name,
                                               rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status)))
         }
         guard let planner else {
-            return journalBreakdown(RunResult(status: .success, calls: connection.calls, digest: digest, rateLimitWait: connection.rateLimitWait))
+            return journalBreakdown(RunResult(status: .success, calls: connection.calls, digest: digest, scriptName: declarations.name, rateLimitWait: connection.rateLimitWait))
         }
-        var result = RunResult(status: .success, calls: connection.calls, digest: digest, plan: planner.changes,
+        var result = RunResult(status: .success, calls: connection.calls, digest: digest, scriptName: declarations.name, plan: planner.changes,
                                unchanged: planner.unchanged, rateLimitWait: connection.rateLimitWait)
         let say: (String) -> Void = { line in
             if standardOutputTaken { output.standardError(line + "\n") } else { output.write(line + "\n") }

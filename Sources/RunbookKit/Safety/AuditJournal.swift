@@ -41,6 +41,11 @@ final class AuditJournal: Sendable {
 
     let path: String
     private let descriptor: Int32
+    /// Whether each record is flushed to disk: always for a file; for `--audit-log -` only when
+    /// standard error is a regular file (a pipe or a terminal has no disk to flush to).
+    private let syncs: Bool
+    /// `--audit-log -`: the journal as JSON lines on standard error, for a container's log pipeline.
+    static let standardError = "-"
     private let facts: RunFacts
     /// Where the run's changes go; every record names it.
     private let target: RunTarget?
@@ -89,6 +94,16 @@ final class AuditJournal: Sendable {
         self.facts = facts
         self.target = target
         func failure(_ reason: String) -> Failure { Failure(path: path, reason: reason, isDefault: isDefault) }
+        if path == Self.standardError {
+            let descriptor = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)
+            guard descriptor >= 0 else { throw failure("standard error is closed: \(String(cString: strerror(errno)))") }
+            var file = stat()
+            syncs = fstat(descriptor, &file) == 0 && file.st_mode & S_IFMT == S_IFREG
+            self.descriptor = descriptor
+            self.rotatedTo = nil
+            repairedTornTail = false
+            return
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -151,6 +166,7 @@ final class AuditJournal: Sendable {
         }
         self.descriptor = descriptor
         self.rotatedTo = rotatedTo
+        syncs = true
     }
 
     deinit { close(descriptor) }
@@ -286,7 +302,7 @@ final class AuditJournal: Sendable {
             guard written > 0 else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "nothing written") }
             offset += written
         }
-        guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        guard !syncs || fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
     }
 
     static func currentUser() -> String {

@@ -20,6 +20,7 @@ struct JournalLocationOptions: ParsableArguments {
 
     func validate() throws {
         if sandbox, auditLog != nil { throw ValidationError("--sandbox names the sandbox runs' journal: leave out --audit-log") }
+        if auditLog == "-" { throw ValidationError("--audit-log -: a journal written to standard error cannot be read back; name its file") }
     }
 }
 

@@ -16,6 +16,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var script: ScriptRunOptions
 
+    @OptionGroup(title: "Monitoring") var monitoring: MonitoringOptions
+
     @Flag(name: .customLong("dry-run"), help: "Read as usual, plan every change with its diff, send none.")
     var dryRun = false
 
@@ -33,6 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = script.makeOptions()
         options.dryRun = dryRun
         options.maxChanges = maxChanges
+        monitoring.apply(to: &options)
         SignalWatcher.install()
         let status = await ScriptRunner.run(options, watchdog: true)
         if status != .success { throw ExitCode(status.rawValue) }

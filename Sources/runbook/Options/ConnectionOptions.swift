@@ -24,7 +24,8 @@ struct LockAndJournalOptions: ParsableArguments {
     @Flag(name: .customLong("no-lock"), help: "Run even if another run of the script is running.")
     var noLock = false
 
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl).", valueName: "PATH"))
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp(
+        "The audit journal (default $XDG_STATE_HOME/runbook/audit.jsonl); - writes it to standard error as JSON lines, unsynced.", valueName: "PATH"))
     var auditLog: String?
 
     @Option(name: .customLong("audit-log-max-size"), help: ArgumentHelp(
