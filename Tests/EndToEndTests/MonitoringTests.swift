@@ -148,7 +148,7 @@ struct MonitoringTests {
         try scripts.write("job.lua", Self.succeeds)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RunbookBinary.path)
-        process.arguments = ["run", "--sandbox", "job.lua", "--jitter", "10m", "--ping-url", server.baseURL + "/hc"]
+        process.arguments = ["run", "--sandbox", "job.lua", "--jitter", "10m", "--log-level", "info", "--ping-url", server.baseURL + "/hc"]
         process.currentDirectoryURL = scripts.url
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_STATE_HOME"] = scripts.url.appendingPathComponent("state").path
@@ -158,14 +158,25 @@ struct MonitoringTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        try await Task.sleep(for: .milliseconds(700))
+        // The signal goes once the run says it waits (its handlers are in place by then).
+        let reader = errors.fileHandleForReading
+        let waiting = await offPool { () -> String in
+            var text = ""
+            while !text.contains("(--jitter) before starting") {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        #expect(waiting.contains("runbook: waiting "), "\(waiting)")
         process.terminate()
-        let stderr = await offPool { String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let rest = await offPool { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
         await offPool { process.waitUntilExit() }
         let requests = server.requests
         try await server.shutdown()
-        #expect(process.terminationStatus == 143, "\(stderr)")
-        #expect(stderr.contains("stopped by a signal during --jitter; the script did not start"), "\(stderr)")
+        #expect(process.terminationStatus == 143, "\(waiting)\(rest)")
+        #expect(rest.contains("stopped by a signal during --jitter; the script did not start"), "\(rest)")
         #expect(requests.map { "\($0.method) \($0.path)" } == ["POST /hc/fail"], "the switch hears the run failed, and no start")
     }
 

@@ -19,8 +19,8 @@ struct SafetyRailTests {
         let check = try await RunbookBinary.run(["check", "typos.lua"], directory: scripts.url)
         #expect(check.status == 65, "\(check.standardError)")
         #expect(check.standardError.split(separator: "\n").map(String.init) == [
-            "typos.lua:3: unknown declaration '@chnages'; did you mean '@changes'? (runbook reads @name, @description, @changes and @param)",
-            "typos.lua:4: unknown declaration '@parm'; did you mean '@param'? (runbook reads @name, @description, @changes and @param)",
+            "typos.lua:3: unknown declaration '@chnages'; did you mean '@changes'? (runbook reads @name, @description, @changes, @param and @claim)",
+            "typos.lua:4: unknown declaration '@parm'; did you mean '@param'? (runbook reads @name, @description, @changes, @param and @claim)",
             "typos.lua:5: 'severty' is not an incident field an update can change, create, delete, comment, devrev.call or an operation that changes data; did you mean 'severity'?",
         ], "every declaration error at once; the LuaLS annotation passes")
         let run = try await RunbookBinary.run(["run", "typos.lua"], directory: scripts.url)

@@ -128,7 +128,7 @@ struct LuacheckStandardTests {
         #expect(globals["os"]??["execute"] == nil)
         let configuration = try await LuacheckStandard.configuration()
         #expect(configuration.contains("std = \"runbook\""))
-        #expect(configuration.contains("    incident = { fields = { comment = {}, comments = {}, create = {}"))
+        #expect(configuration.contains("    incident = { fields = { claim = {}, comment = {}, comments = {}, create = {}"))
     }
 }
 
@@ -181,7 +181,7 @@ struct LuaDefinitionsTests {
                 #expect(block.contains("\n---@field \(field)\(optional) "), "runbook.\(name).\(field)")
             }
         }
-        #expect(text.contains("---@field update fun(fields: runbook.IncidentUpdate): runbook.Incident "))
+        #expect(text.contains("---@field update fun(fields: runbook.IncidentUpdate): runbook.Incident?, string? "))
         #expect(text.contains("---@field severity? runbook.EnumValue"), "the incident a script gets back")
         // LuaLS's annotation forms, and nothing else.
         for line in text.split(separator: "\n") where line.hasPrefix("---@") {

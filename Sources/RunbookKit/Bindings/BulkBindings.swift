@@ -93,6 +93,8 @@ enum BulkBindings {
                 var incident: LuaValue = .nil
                 if case .object(let fields) = response, let found = fields["incident"] { incident = LuaJSON.lua(from: found) }
                 return .object(["ok": .boolean(true), "incident": incident])
+            case .failure(let failure) where failure.type == "claimed":
+                return .object(["ok": .boolean(false), "skipped": .boolean(true), "error": failure.luaErrorValue])
             case .failure(let failure):
                 return .object(["ok": .boolean(false), "error": failure.luaErrorValue])
             case .notAttempted:

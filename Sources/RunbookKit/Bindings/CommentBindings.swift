@@ -54,7 +54,7 @@ final class CommentBindings {
             fields["body_type"] = fields["body_type"] ?? .string("text")
             let request = try RequestConverter(function: function).convert(.object(fields), shape: RequestShapes.timelineEntriesCreateRequest)
             try Self.checkBounds(request, function)
-            return [try post(request, incident: id)]
+            return try IncidentModule.skippingClaimed { [try post(request, incident: id)] }
         }
     }
 
@@ -112,6 +112,8 @@ final class CommentBindings {
             var items: [LuaValue] = []
             for entry in try ResponseShape.items(in: page, key: "timeline_entries", operation: function) {
                 guard case .object(let entryFields) = entry, entryFields["type"] == .string("timeline_comment") else { continue }
+                // The claims of `--- @claim` are runbook's bookkeeping, not the responders' conversation.
+                if case .string(let reference)? = entryFields["external_ref"], reference.hasPrefix(IncidentClaims.referencePrefix) { continue }
                 items.append(LuaJSON.lua(from: entry))
             }
             return [.array(items), .boolean(try walks.advance(walkID, walk, to: page["next_cursor"]))]

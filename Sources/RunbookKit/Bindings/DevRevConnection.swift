@@ -60,11 +60,15 @@ final class DevRevConnection {
     /// How often a running batch logs its progress (at info).
     static let progressInterval: Duration = .seconds(10)
 
-    init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?, planner: Planner? = nil) {
+    /// The run's claims on incidents (`--- @claim`, `incident.claim`); nil in unit tests of the bindings.
+    let claims: IncidentClaims?
+
+    init(settings: Settings, deadline: ContinuousClock.Instant?, journal: AuditJournal?, planner: Planner? = nil, claims: IncidentClaims? = nil) {
         self.settings = settings
         self.deadline = deadline
         self.journal = journal
         self.planner = planner
+        self.claims = claims
     }
 
     /// The incident as the run knows it, else as DevRev has it now (a real read).
@@ -80,6 +84,11 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        if let id = incident, let claims, let window = claims.declaredWindow, Self.claimsBefore(operation),
+           case .lost(let holder) = try claim(id, window: window)
+        {
+            throw skipped(operation, body: body, incident: id, holder: holder)
+        }
         if let planner, operation == .getIncident, let id = incident, let planned = planner.plannedCreate(id) {
             return .object(["incident": .object(planned)])
         }
@@ -120,6 +129,68 @@ final class DevRevConnection {
         default:
             return planner.planCall(operation, body: body)
         }
+    }
+
+    /// The changes `--- @claim` claims an incident before: updates, deletes and comments.
+    static func claimsBefore(_ operation: DevRevOperation) -> Bool {
+        [DevRevOperation.updateIncident.name, DevRevOperation.deleteIncident.name, DevRevOperation.createTimelineEntry.name].contains(operation.name)
+    }
+
+    /// A change left out because another run holds its incident's claim: journaled as not sent
+    /// (unless planning), answered with a `claimed` failure the bindings turn into `nil, message`.
+    private func skipped(_ operation: DevRevOperation, body: JSONValue, incident: String, holder: String) -> ScriptFailure {
+        let message = IncidentClaims.skipMessage(operation.name, incident: incident, holder: holder)
+        if planner == nil { journalNotSent(operation: operation.name, incident: incident, body: body, note: "skipped: \(holder) holds the incident's claim") }
+        return ScriptFailure(type: "claimed", status: 409, message: message)
+    }
+
+    /// This run's claim on `incident` for `window`: taken now or earlier, or held by another run.
+    /// Planning, the claim is looked up (another run's shows as lost) and planned, not sent.
+    func claim(_ incident: String, window: Duration) throws(ScriptFailure) -> IncidentClaims.Holding {
+        guard let claims else { return .taken }
+        if let known = claims.holding(incident) { return known }
+        let request = claims.request(incident: incident, window: window)
+        let lookup = JSONValue.object(["id": .string(incident), "external_ref": .string(claims.reference(window: window))])
+        let holding: IncidentClaims.Holding
+        if let planner {
+            do {
+                let existing = try send(.getTimelineEntry, body: lookup, incident: incident)
+                holding = claims.isOwn(existing) ? .taken : .lost(holder: IncidentClaims.holder(of: existing))
+            } catch where error.status == 404 {
+                let reference = planner.known(incident).flatMap { Planner.text($0["display_id"]) } ?? incident
+                planner.planClaim(request, incident: incident, reference: reference)
+                holding = .taken
+            }
+        } else {
+            let exchange = try exchanger()
+            let bytes = try encode(request, .createTimelineEntryWithExternalRef)
+            let lookupBytes = try encode(lookup, .getTimelineEntry)
+            let ownHolder = claims.ownHolder
+            let (result, records) = BlockingBridge.wait {
+                await IncidentClaims.post(bytes, lookup: lookupBytes, incident: incident, ownHolder: ownHolder, exchange: exchange)
+            }
+            calls += records
+            holding = try result.get()
+        }
+        claims.record(holding, for: incident)
+        return holding
+    }
+
+    /// Sends a planned claim (`apply`, the second phase of `--max-changes`): the plan's run holds
+    /// it when the entry found on a 409 is the one planned (the plan applied twice).
+    func postPlannedClaim(_ body: JSONValue, incident: String) throws(ScriptFailure) -> IncidentClaims.Holding {
+        guard case .object(let fields) = body, let reference = fields["external_ref"] else {
+            throw ScriptFailure(type: "invalid_request", message: "a planned claim on \(incident) has no external_ref")
+        }
+        let exchange = try exchanger()
+        let bytes = try encode(body, .createTimelineEntryWithExternalRef)
+        let lookup = try encode(.object(["id": .string(incident), "external_ref": reference]), .getTimelineEntry)
+        let ownHolder = IncidentClaims.holder(of: .object(["timeline_entry": body]))
+        let (result, records) = BlockingBridge.wait {
+            await IncidentClaims.post(bytes, lookup: lookup, incident: incident, ownHolder: ownHolder, exchange: exchange)
+        }
+        calls += records
+        return try result.get()
     }
 
     /// `devrev.call`: a read is sent; a mutation is sent, or planned in a dry run (answered with
@@ -222,10 +293,29 @@ final class DevRevConnection {
             return results
         }
         let exchange = try exchanger()
+        // Under `@claim`, the items' incidents are claimed first (side by side); an item whose
+        // claim another run holds, or could not be taken, is not sent.
+        var settled: [Int: ScriptFailure] = [:]
+        if let claims, let window = claims.declaredWindow {
+            let claimed = items.filter { Self.claimsBefore($0.operation) }.compactMap(\.incident)
+            var seen: Set<String> = []
+            let pending = claimed.filter { claims.holding($0) == nil && seen.insert($0).inserted }
+            let failures = try claimAll(pending, window: window, concurrency: concurrency)
+            for (index, item) in items.enumerated() where Self.claimsBefore(item.operation) {
+                guard let id = item.incident else { continue }
+                if let failure = failures[id] {
+                    settled[index] = failure
+                } else if case .lost(let holder)? = claims.holding(id) {
+                    settled[index] = skipped(item.operation, body: item.body, incident: id, holder: holder)
+                }
+            }
+        }
         var encoded: [(DevRevOperation, [UInt8], String?, FieldChanges.Basis?)] = []
-        for item in items {
+        var sentIndices: [Int] = []
+        for (index, item) in items.enumerated() where settled[index] == nil {
             let update = updateBasis(item.operation, body: item.body, incident: item.incident)
             encoded.append((item.operation, try encode(item.body, item.operation), item.incident, update))
+            sentIndices.append(index)
         }
         let work = encoded
         let logger = settings.logger
@@ -261,24 +351,69 @@ final class DevRevConnection {
             }
             return board.outcomes
         }
-        var results: [BatchResult] = []
+        var results: [BatchResult] = items.indices.map { settled[$0].map(BatchResult.failure) ?? .notAttempted }
         var journalFailure: ScriptFailure?
-        for outcome in outcomes {
-            guard let outcome else {
-                results.append(.notAttempted)
-                continue
-            }
+        for (position, outcome) in outcomes.enumerated() {
+            let index = sentIndices[position]
+            guard let outcome else { continue }
             calls.append(outcome.record)
             if outcome.journalFailed, case .failure(let failure) = outcome.result { journalFailure = journalFailure ?? failure }
             switch outcome.result {
             case .success(let response):
                 lastRead.remember(response)
-                results.append(.success(planner?.observe(response) ?? response))
-            case .failure(let failure): results.append(.failure(failure))
+                results[index] = .success(planner?.observe(response) ?? response)
+            case .failure(let failure): results[index] = .failure(failure)
             }
         }
         if let journalFailure { throw journalFailure }
         return results
+    }
+
+    /// Claims `incidents` for `window`, at most `concurrency` at once, recording each holding;
+    /// returns the incidents whose claim could not be settled (DevRev unavailable, say), with why.
+    /// A journal that stops accepting records stops the batch.
+    private func claimAll(_ incidents: [String], window: Duration, concurrency: Int) throws(ScriptFailure) -> [String: ScriptFailure] {
+        guard let claims, !incidents.isEmpty else { return [:] }
+        let exchange = try exchanger()
+        var work: [(incident: String, request: [UInt8], lookup: [UInt8])] = []
+        for id in incidents {
+            let lookup = JSONValue.object(["id": .string(id), "external_ref": .string(claims.reference(window: window))])
+            work.append((id, try encode(claims.request(incident: id, window: window), .createTimelineEntryWithExternalRef),
+                         try encode(lookup, .getTimelineEntry)))
+        }
+        let jobs = work
+        let ownHolder = claims.ownHolder
+        let answers = BlockingBridge.wait { () async -> [(Result<IncidentClaims.Holding, ScriptFailure>, [CallRecord])] in
+            await withTaskGroup(of: (Int, Result<IncidentClaims.Holding, ScriptFailure>, [CallRecord]).self) { group in
+                var answers = [(Result<IncidentClaims.Holding, ScriptFailure>, [CallRecord])?](repeating: nil, count: jobs.count)
+                var next = 0
+                func start() {
+                    let index = next
+                    next += 1
+                    let job = jobs[index]
+                    group.addTask {
+                        let (result, records) = await IncidentClaims.post(job.request, lookup: job.lookup, incident: job.incident, ownHolder: ownHolder, exchange: exchange)
+                        return (index, result, records)
+                    }
+                }
+                while next < min(max(1, concurrency), jobs.count) { start() }
+                while let (index, result, records) = await group.next() {
+                    answers[index] = (result, records)
+                    if next < jobs.count { start() }
+                }
+                return answers.compactMap { $0 }
+            }
+        }
+        var failures: [String: ScriptFailure] = [:]
+        for (job, (result, records)) in zip(work, answers) {
+            calls += records
+            switch result {
+            case .success(let holding): claims.record(holding, for: job.incident)
+            case .failure(let failure) where failure.type == "configuration": throw failure
+            case .failure(let failure): failures[job.incident] = failure
+            }
+        }
+        return failures
     }
 
     /// For an update: the fields it sets and the incident as the run last read it, for its journal record.

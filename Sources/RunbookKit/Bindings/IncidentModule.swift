@@ -26,7 +26,7 @@ enum IncidentModule {
         let update = LuaFunction(name: "update") { call in
             let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
             if case .object(let fields) = body { try scope.permitUpdate(fields: fields.keys.filter { $0 != "id" }.sorted()) }
-            return [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")]
+            return try skippingClaimed { [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")] }
         }
         let get = LuaFunction(name: "get") { call in
             let id = try call.incidentID(in: "incident.get")
@@ -40,8 +40,32 @@ enum IncidentModule {
         let delete = LuaFunction(name: "delete") { call in
             try scope.permit("incident.delete", declaredAs: "delete")
             let id = try call.incidentID(in: "incident.delete")
-            _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
-            return [true]
+            return try skippingClaimed {
+                _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
+                return [true]
+            }
+        }
+        let claim = LuaFunction(name: "claim") { call in
+            let function = "incident.claim"
+            let id = try call.incidentID(in: function)
+            var window = connection.claims?.declaredWindow
+            switch try call.argument(2, named: "opts", in: function) {
+            case .nil, .emptyTable: break
+            case .object(let given):
+                for key in given.keys.sorted() where key != "window" {
+                    throw ScriptFailure.validation(function, field: key, "unknown option '\(key)'; incident.claim takes window")
+                }
+                window = try claimWindow(given["window"] ?? .nil, function)
+            default:
+                throw ScriptFailure.validation(function, field: nil, "expected a table of options as the second argument, got \(call.typeName(at: 2))")
+            }
+            guard let window else {
+                throw ScriptFailure.validation(function, field: "window", "no window: declare --- @claim WINDOW or pass {window = \"30m\"}")
+            }
+            switch try connection.claim(id, window: window) {
+            case .taken: return [true]
+            case .lost(let holder): return [false, .string(LuaString(holder))]
+            }
         }
         let group = LuaFunction(name: "group") { call in
             let request = try RequestConverter(function: "incident.group").convert(try table(call, "incident.group"), shape: RequestShapes.incidentsGroupRequest)
@@ -87,9 +111,35 @@ enum IncidentModule {
         }
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [
-            LuaModule(name: "incident", functions: [update, get, create, delete, group, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
+            LuaModule(name: "incident", functions: [update, get, create, delete, group, claim, comments.comment] + BulkBindings.make(connection: connection, scope: scope)),
             LuaModule(name: internalModule, functions: [walks.startFunction, listPage, comments.commentsPage, invalid], isGlobal: false),
         ]
+    }
+
+    /// A change another run's claim keeps this run from making answers `nil, message` (the
+    /// script goes on to the next incident) instead of raising.
+    static func skippingClaimed(_ change: () throws -> [LuaValue]) throws -> [LuaValue] {
+        do {
+            return try change()
+        } catch let failure as ScriptFailure where failure.type == "claimed" {
+            return [.nil, .string(LuaString(failure.message))]
+        }
+    }
+
+    /// `incident.claim`'s `window`: a duration such as "30m", or seconds.
+    private static func claimWindow(_ value: LuaValue, _ function: String) throws(ScriptFailure) -> Duration {
+        let text: String
+        switch value {
+        case .string(let given): text = given.text ?? ""
+        case .integer(let seconds): text = "\(seconds)"
+        case .number(let seconds) where seconds.isFinite: text = "\(seconds)"
+        default: throw ScriptFailure.validation(function, field: "window", "expected a duration such as \"30m\", got \(value.typeName)")
+        }
+        do throws(IncidentClaims.InvalidWindow) {
+            return try IncidentClaims.window(parsing: text)
+        } catch {
+            throw ScriptFailure.validation(function, field: "window", error.description)
+        }
     }
 
     /// The functions only the prelude uses; out of the script's reach once the prelude has run.

@@ -23,9 +23,11 @@ struct JournaledExchange: Sendable {
     /// answered with `.null`.
     /// `update`: for an update, the fields it sets and the incident as the run last read it, so
     /// the outcome can record each field's before and after.
+    /// `conflictNote`: what a 409 means for this request, in its outcome record (a claim another
+    /// run holds).
     func run(
         _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
-        update: FieldChanges.Basis? = nil
+        update: FieldChanges.Basis? = nil, conflictNote: String? = nil
     ) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
@@ -92,7 +94,8 @@ struct JournaledExchange: Sendable {
             record.attempts = error.attempts
             record.error = error.typeName
             outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: error.status,
-                            error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds)
+                            error: error.typeName, requestID: error.requestID, durationMilliseconds: milliseconds,
+                            note: error.status == 409 ? conflictNote : nil)
             answer = .failure(ScriptFailure(error))
         }
         if mutation, let failure = await write(outcome) {

@@ -10,6 +10,7 @@ struct RunMonitor: Sendable {
     var metricsPush: String?
     var pingURL: String?
     var jitter: Duration?
+    var logLevel: LogLevel
 
     var isEmpty: Bool { metricsFile == nil && metricsPush == nil && pingURL == nil && jitter == nil }
 
@@ -18,6 +19,7 @@ struct RunMonitor: Sendable {
         metricsPush = options.metricsPush
         pingURL = options.pingURL
         jitter = options.jitter
+        logLevel = options.logLevel
     }
 
     /// Runs `work` between the monitoring's steps; its status is the run's.
@@ -30,7 +32,11 @@ struct RunMonitor: Sendable {
         let heartbeat = pingURL.flatMap { url in endpoint.map { Heartbeat(url: url, endpoint: $0) } }
         let warn = { (text: String) in output.standardError("runbook: warning: \(text)\n") }
         var execution: ScriptRunner.Execution
-        if let jitter, let stopped = await Self.wait(random(jitter)) {
+        let delay = jitter.map(random)
+        if let delay, logLevel <= .info {
+            output.standardError("runbook: waiting \(DurationArgument.format(delay)) (--jitter) before starting\n")
+        }
+        if let delay, let stopped = await Self.wait(delay) {
             // A signal during the jitter: nothing started; the watchers still hear how it ended.
             output.standardError("runbook: stopped by a signal during --jitter; the script did not start\n")
             var report = RunReport(runID: ScriptRunner.makeRunID(), scriptPath: scriptPath, arguments: [:], mode: "run")

@@ -1,4 +1,5 @@
 import DevRevAPI
+import Foundation
 /// What `runbook run` was asked to do.
 public struct RunOptions: Sendable {
     public var scriptPath: String
@@ -46,6 +47,9 @@ public struct RunOptions: Sendable {
     public var pingURL: String?
     /// `--jitter`: wait a random time up to this long before starting.
     public var jitter: Duration?
+    /// When the command started (before `--jitter` and the lock wait): what `@claim` windows are
+    /// chosen from, unless `--now` freezes the clock.
+    public var startedAt = Date()
     /// A sandbox someone else started (`runbook test`'s, one per case): the run goes there with
     /// its token and reads neither `DEVREV_BASE_URL` nor `DEVREV_TOKEN`.
     var sandboxEndpoint: SandboxEndpoint?

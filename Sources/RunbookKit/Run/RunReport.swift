@@ -30,6 +30,13 @@ struct RunReport: Encodable {
     /// The error's type: the script error's own (`not_found`, `validation`), else how the run ended (`timeout`, `configuration`).
     var errorType: String?
     var exitCode: Int32 = 0
+    /// Incidents skipped because another run holds their claim.
+    var claimedElsewhere: [ClaimedElsewhere]?
+
+    struct ClaimedElsewhere: Encodable, Sendable {
+        var incident: String
+        var holder: String
+    }
 
     init(runID: String, scriptPath: String, arguments: [String: String], mode: String) {
         self.runID = runID
@@ -54,6 +61,7 @@ struct RunReport: Encodable {
         case started = "started_at", ended = "ended_at"
         case exitCode = "exit_code"
         case rateLimitWaitMilliseconds = "rate_limit_wait_ms"
+        case claimedElsewhere = "claimed_elsewhere"
     }
 
     enum ScriptKeys: String, CodingKey {
@@ -79,6 +87,7 @@ struct RunReport: Encodable {
         try container.encodeIfPresent(plan, forKey: .plan)
         try container.encodeIfPresent(unchanged, forKey: .unchanged)
         try container.encodeIfPresent(applied, forKey: .applied)
+        try container.encodeIfPresent(claimedElsewhere, forKey: .claimedElsewhere)
         try container.encode(rateLimitWait.wholeMilliseconds, forKey: .rateLimitWaitMilliseconds)
         try container.encode(outcome, forKey: .outcome)
         try container.encodeIfPresent(error, forKey: .error)

@@ -69,6 +69,7 @@ public enum ScriptRunner {
         report.applied = result.applied
         report.rateLimitWait = result.rateLimitWait
         report.errorType = result.errorType
+        report.claimedElsewhere = result.claimedElsewhere
         return finish(result.status, result.message)
     }
 
@@ -89,6 +90,8 @@ public enum ScriptRunner {
         var applied: PlanApplier.Outcome?
         /// The error's own type (`not_found`, `validation`, `timeout`, ...) when the script failed.
         var errorType: String?
+        /// Incidents skipped because another run holds their claim.
+        var claimedElsewhere: [RunReport.ClaimedElsewhere]?
     }
 
     static func runOnThisThread(
@@ -128,8 +131,28 @@ public enum ScriptRunner {
             return RunResult(status: error.status, message: error.description, digest: digest, scriptName: declarations.name)
         }
         let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
-        let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner)
+        let claims = IncidentClaims(
+            script: RunMetrics.scriptLabel(name: declarations.name, path: options.scriptPath), runID: runID, host: AuditJournal.hostName(),
+            declaredWindow: declarations.claimWindow, startedAt: options.now ?? Int64(options.startedAt.timeIntervalSince1970.rounded(.down)))
+        let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner, claims: claims)
         defer { connection.shutdown() }
+        // Standard output is the report's (--output json) or the plan's (plan -o -) alone.
+        let standardOutputTaken = options.outputJSON || options.planOutput == "-"
+        let say: (String) -> Void = { line in
+            if standardOutputTaken { output.standardError(line + "\n") } else { output.write(line + "\n") }
+        }
+        /// The incidents another run's claim kept this run from changing, said once at the end
+        /// and put in the report.
+        func finished(_ result: RunResult) -> RunResult {
+            guard !claims.lost.isEmpty else { return result }
+            var result = result
+            result.claimedElsewhere = claims.lost.map { .init(incident: $0.incident, holder: $0.holder) }
+            let shown = claims.lost.prefix(10).map { "\($0.incident) (\($0.holder))" }.joined(separator: ", ")
+            let count = claims.lost.count
+            say("claimed elsewhere: \(count) incident\(count == 1 ? "" : "s") skipped, another run holds \(count == 1 ? "its" : "their") claim "
+                + "for this window: \(shown)\(count > 10 ? ", …" : "")")
+            return result
+        }
         /// A journal that stopped accepting records ends the run with 78, whatever the script did
         /// with the error (it may have caught it), saying what the journal could not record.
         func journalBreakdown(_ result: RunResult) -> RunResult {
@@ -144,8 +167,6 @@ public enum ScriptRunner {
             return result
         }
         let toStandardError: (UnsafeRawBufferPointer) -> Void = { bytes in output.standardError(String(decoding: bytes, as: UTF8.self)) }
-        // Standard output is the report's (--output json) or the plan's (plan -o -) alone.
-        let standardOutputTaken = options.outputJSON || options.planOutput == "-"
         let held = options.maxChanges != nil && !standardOutputTaken ? HeldOutput() : nil
         let printTarget: (UnsafeRawBufferPointer) -> Void
         if standardOutputTaken {
@@ -183,18 +204,15 @@ public enum ScriptRunner {
             }
             release(applied: false)
             report(error, output: output)
-            return journalBreakdown(RunResult(status: status, message: error.message, calls: connection.calls, digest: digest, scriptName: declarations.name,
-                                              rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status)))
+            return finished(journalBreakdown(RunResult(status: status, message: error.message, calls: connection.calls, digest: digest, scriptName: declarations.name,
+                                              rateLimitWait: connection.rateLimitWait, errorType: errorType(of: error, status: status))))
         }
         guard let planner else {
-            return journalBreakdown(RunResult(status: .success, calls: connection.calls, digest: digest, scriptName: declarations.name, rateLimitWait: connection.rateLimitWait))
+            return finished(journalBreakdown(RunResult(status: .success, calls: connection.calls, digest: digest, scriptName: declarations.name, rateLimitWait: connection.rateLimitWait)))
         }
         var result = RunResult(status: .success, calls: connection.calls, digest: digest, scriptName: declarations.name, plan: planner.changes,
                                unchanged: planner.unchanged, rateLimitWait: connection.rateLimitWait)
-        let say: (String) -> Void = { line in
-            if standardOutputTaken { output.standardError(line + "\n") } else { output.write(line + "\n") }
-        }
-        let count = planner.changes.count
+        let count = planner.countedChanges
         if !planner.unchanged.isEmpty {
             let list = planner.unchanged.count > 10 ? planner.unchanged.prefix(10).joined(separator: ", ") + ", …" : planner.unchanged.joined(separator: ", ")
             say("unchanged: \(planner.unchanged.count) would change nothing (\(list)); not counted, not sent")
@@ -213,7 +231,7 @@ public enum ScriptRunner {
                 output.standardError("runbook: \(error)\n")
                 result.status = .usage
                 result.message = "cannot write the plan \(path)"
-                return result
+                return finished(result)
             }
             say("plan: \(count) change\(count == 1 ? "" : "s") written to \(path == "-" ? "standard output" : path); nothing was sent")
             planner.changes.forEach { say("  " + $0.summary) }
@@ -225,7 +243,7 @@ public enum ScriptRunner {
                 planner.changes.forEach { output.standardError("  " + $0.summary + "\n") }
                 result.status = .budgetExceeded
                 result.message = message
-                return result
+                return finished(result)
             }
             let live = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal)
             defer { live.shutdown() }
@@ -255,7 +273,7 @@ public enum ScriptRunner {
             say("dry run: \(count) change\(count == 1 ? "" : "s") planned, nothing sent")
             planner.changes.forEach { say("  " + $0.summary) }
         }
-        return result
+        return finished(result)
     }
 
     static func runtimeOptions(for options: RunOptions) -> LuaRuntimeOptions {

@@ -16,6 +16,9 @@ enum PlanApplier {
             case failed
             /// Never sent: the apply stopped before it.
             case notSent = "not_sent"
+            /// Not sent: another run holds the incident's claim for this window (`@claim`). Not a
+            /// failure: that run acts on the incident.
+            case claimedElsewhere = "claimed_elsewhere"
         }
 
         var change: PlannedChange
@@ -35,7 +38,8 @@ enum PlanApplier {
         /// `applied 2 of 4 planned changes; 1 already done; 1 skipped`.
         var summary: String {
             var line = "applied \(count(.applied)) of \(entries.count) planned change\(entries.count == 1 ? "" : "s")"
-            for (state, name) in [(Entry.State.alreadyDone, "already done"), (.skipped, "skipped"), (.failed, "failed"), (.notSent, "not sent")] {
+            for (state, name) in [(Entry.State.alreadyDone, "already done"), (.skipped, "skipped"), (.failed, "failed"), (.notSent, "not sent"),
+                                  (.claimedElsewhere, "claimed elsewhere")] {
                 let number = count(state)
                 if number > 0 { line += "; \(number) \(name)" }
             }
@@ -67,12 +71,28 @@ enum PlanApplier {
     static func apply(_ changes: [PlannedChange], connection: DevRevConnection, say: (String) -> Void) -> Outcome {
         var outcome = Outcome()
         var skippedIncidents: Set<String> = []
+        var claimedElsewhere: [String: String] = [:]
         for (index, change) in changes.enumerated() {
             do throws(ScriptFailure) {
-                let entry = try apply(change, connection: connection, skippedIncidents: skippedIncidents)
+                let entry: Entry
+                if let id = change.incident, let holder = claimedElsewhere[id] {
+                    let note = "not sent: \(holder) holds the incident's claim"
+                    connection.journalNotSent(operation: change.operation, incident: id, body: change.body, note: note)
+                    entry = Entry(change: change, state: .claimedElsewhere, reason: note)
+                } else if change.isClaim, let id = change.incident {
+                    switch try connection.postPlannedClaim(change.body, incident: id) {
+                    case .taken: entry = Entry(change: change, state: .applied)
+                    case .lost(let holder):
+                        claimedElsewhere[id] = holder
+                        entry = Entry(change: change, state: .claimedElsewhere, reason: "claimed by \(holder) for this window")
+                    }
+                } else {
+                    entry = try apply(change, connection: connection, skippedIncidents: skippedIncidents)
+                }
                 if entry.state == .skipped, let id = change.incident { skippedIncidents.insert(id) }
                 switch entry.state {
                 case .applied: say("applied  \(change.summary)  [sent \(operation(of: change).name) \(shown(change.body))]")
+                case .claimedElsewhere: say("claimed  \(change.summary)  (\(entry.reason ?? ""))")
                 default: say("\(entry.state == .alreadyDone ? "done   " : "skipped")  \(change.summary)  (\(entry.reason ?? ""))")
                 }
                 outcome.entries.append(entry)

@@ -15,6 +15,11 @@ struct PlannedChange: Codable, Sendable {
     /// Field by field, for machines: what an update or a create sets, before and after (as DevRev
     /// shows the incident: `severity` `{"id":2,"label":"Sev2"}` -> `{"id":1,"label":"Sev1"}`).
     var fields: [FieldChange]?
+    /// A claim on the incident (`--- @claim`, `incident.claim`): sent before the incident's
+    /// changes, not counted as one of them.
+    var claim: Bool?
+
+    var isClaim: Bool { claim == true }
 
     struct FieldChange: Codable, Sendable, Equatable {
         var field: String
@@ -23,7 +28,7 @@ struct PlannedChange: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case operation, incident, body, summary, fields
+        case operation, incident, body, summary, fields, claim
         case plannedModifiedDate = "planned_modified_date"
     }
 }
@@ -277,6 +282,18 @@ final class Planner {
 
     /// A comment on `incident` (as the script named it; `reference` is its display id when known).
     /// Answered with the timeline entry as it would be.
+    /// The changes the plan counts (`--max-changes`, the summaries): every one but the claims.
+    var countedChanges: Int { changes.count { !$0.isClaim } }
+
+    /// A claim the run would post before its first change to the incident.
+    func planClaim(_ body: JSONValue, incident: String, reference: String) {
+        var summary = "\(reference)  claim for this run's window"
+        if case .object(let fields) = body, let externalRef = Self.text(fields["external_ref"]) { summary += " (\(externalRef))" }
+        changes.append(PlannedChange(
+            operation: DevRevOperation.createTimelineEntry.name, incident: incident, body: body, plannedModifiedDate: nil,
+            summary: summary, claim: true))
+    }
+
     func planComment(_ body: JSONValue, incident: String, reference: String) -> JSONValue {
         plannedComments += 1
         guard case .object(let request) = body else { return .null }

@@ -52,9 +52,11 @@ struct ScriptDeclarations: Sendable {
     var parameters: [Parameter] = []
     /// What the script may change (see `MutationScope`); nil: undeclared.
     var changes: Set<String>?
+    /// `@claim WINDOW`: claim each incident on DevRev before changing it (see `IncidentClaims`).
+    var claimWindow: Duration?
 
     /// The tags runbook reads in the header.
-    static let tags = ["name", "description", "changes", "param"]
+    static let tags = ["name", "description", "changes", "param", "claim"]
     /// LuaLS annotation tags, which may share the header (`---@meta`, `---@diagnostic ...`) and
     /// are passed over. Any other `@tag` is an error: a misspelled `@changes` must not silently
     /// leave the script free to change any field.
@@ -102,6 +104,12 @@ struct ScriptDeclarations: Sendable {
                         + didYouMean(field, among: Array(MutationScope.incidentNames)))
                 }
                 declarations.changes = (declarations.changes ?? []).union(fields.filter(MutationScope.isDeclarable))
+            case "claim":
+                do throws(IncidentClaims.InvalidWindow) {
+                    declarations.claimWindow = try IncidentClaims.window(parsing: value)
+                } catch {
+                    problems.append("\(place): @claim \(error)")
+                }
             case "param":
                 do throws(Failure) {
                     declarations.parameters.append(try parameter(value, path: path, line: number))
@@ -112,7 +120,7 @@ struct ScriptDeclarations: Sendable {
                 continue
             default:
                 let suggestion = EditDistance.nearest(tag, among: tags).map { "; did you mean '@\($0)'?" } ?? ""
-                problems.append("\(place): unknown declaration '@\(tag)'\(suggestion) (runbook reads @name, @description, @changes and @param)")
+                problems.append("\(place): unknown declaration '@\(tag)'\(suggestion) (runbook reads @name, @description, @changes, @param and @claim)")
             }
         }
         var seen: Set<String> = []
@@ -205,6 +213,9 @@ struct ScriptDeclarations: Sendable {
             text += "changes: \(changes.sorted().joined(separator: ", "))\n"
         } else {
             text += "changes: any field (no @changes declared)\n"
+        }
+        if let claimWindow {
+            text += "claim: each incident, for a window of \(DurationArgument.format(claimWindow)), before changing it\n"
         }
         if parameters.isEmpty {
             text += "  no declared parameters: every --arg reaches runbook.args as a string\n"
