@@ -39,6 +39,8 @@ enum MetricsFile {
         let temporary = "\(path).\(getpid()).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        // Readable by the collector whatever the umask (a service's is often 0077).
+        fchmod(descriptor, 0o644)
         let written = FileDescriptorWriter.write(text, to: descriptor)
         let reason = String(cString: strerror(errno))
         let synced = written && fsync(descriptor) == 0
