@@ -45,10 +45,28 @@ describe("escalate-unacknowledged", function()
 
   it("posts the comment once when the first answer is lost on the way back", function()
     local result = run{ args = { minutes = 30 },
-                        faults = { { fault = "lost", operation = "timeline-entries.create", times = 1 } } }
+                        -- The claim is the first timeline entry; the comment, the second.
+                        faults = { { fault = "lost", operation = "timeline-entries.create", after = 1, times = 1 } } }
     assert.exit(result, 0)
     assert.equal(1, #sandbox.comments("INC-1"), "the retry found the comment the lost attempt posted")
     assert.has_record(result.journal, { event = "outcome", operation = "timeline-entries.create", status = 409 })
+  end)
+
+  it("leaves an incident to the run that claimed it in this window, and escalates it in the next", function()
+    -- The first host claims INC-1, then DevRev fails its update.
+    local first = run{ args = { minutes = 30 }, faults = { { fault = 500, operation = "incidents.update" } } }
+    assert.exit(first, 69)
+    assert.same({ { incident = "INC-1", reference = "runbook-claim:escalate-unacknowledged:2026-11-26T12:00:00Z/5m" } }, first.claims)
+    -- The second host, a minute later, in the same five-minute window: INC-1 is the first's.
+    local second = run{ args = { minutes = 30 }, now = "+1m" }
+    assert.exit(second, 0)
+    assert.no_changes(second)
+    assert.equal("INC-1", second.claimed_elsewhere[1].incident)
+    assert.matches("^run .* on runbook%-test$", second.claimed_elsewhere[1].holder)
+    -- The next window's run escalates it.
+    local later = run{ args = { minutes = 30 }, now = "+5m" }
+    assert.exit(later, 0)
+    assert.equal("Sev1", sandbox.incident("INC-1").severity.label)
   end)
 
   it("stops with exit 69 when DevRev keeps answering 500, after changing nothing", function()

@@ -20,11 +20,15 @@ struct CommentAndCallTests {
     }
 
     /// The comments on an incident's timeline, as the sandbox has them.
+    /// The incident's comments, less the claims runbook takes (the escalation example declares `@claim`).
     private func comments(_ client: DevRevClient, on incident: String) async throws -> [[String: JSONValue]] {
         let exchange = try await client.send(.listTimelineEntries, body: Array(#"{"object":"\#(incident)"}"#.utf8))
         let page = try JSONDecoder().decode(JSONValue.self, from: Data(exchange.body))
         guard case .object(let fields) = page, case .array(let entries)? = fields["timeline_entries"] else { return [] }
-        return entries.compactMap { entry in if case .object(let object) = entry { object } else { nil } }
+        return entries.compactMap { entry in
+            guard case .object(let object) = entry, object["labels"] != .array(["runbook-claim"]) else { return nil }
+            return object
+        }
     }
 
     private func journal(_ path: String) throws -> [[String: JSONValue]] {
@@ -206,7 +210,7 @@ struct CommentAndCallTests {
             }
             let applied = try await RunbookBinary.run(["apply", plan, "--base-url", sandbox.baseURL], environment: ["DEVREV_TOKEN": Self.token])
             #expect(applied.status == 0, "\(applied.standardError)")
-            #expect(applied.standardOutput.contains("applied 2 of 2 planned changes"))
+            #expect(applied.standardOutput.contains("applied 2 of 2 planned changes; 1 claim taken"), "\(applied.standardOutput)")
             #expect(try await comments(client, on: "INC-2").map { $0["external_ref"] } == [.string(reference)])
 
             // Applying the same plan again posts nothing twice.
@@ -214,6 +218,7 @@ struct CommentAndCallTests {
             #expect(again.status == 0, "\(again.standardError)")
             #expect(again.standardOutput.contains("(the incident already holds the planned values)"), "\(again.standardOutput)")
             #expect(again.standardOutput.contains("(already posted: the incident has a comment with this external_ref)"))
+            #expect(again.standardOutput.contains("(already claimed by an earlier apply of this plan)"))
             #expect(again.standardOutput.contains("applied 0 of 2 planned changes; 2 already done"))
             #expect(try await comments(client, on: "INC-2").count == 1)
         }

@@ -119,7 +119,7 @@ struct DeployTests {
         let configMap = try #require(try Yams.load(yaml: try text("kubernetes/configmap.yaml")) as? [String: Any])
         let data = try #require(configMap["data"] as? [String: String])
         let example = try String(contentsOf: RunbookBinary.repository.appendingPathComponent("examples/escalate-unacknowledged.lua"), encoding: .utf8)
-        #expect(data["escalate-unacknowledged.lua"] == example)
+        #expect(data["escalate-unacknowledged.lua"] == example, "scripts/generate-templates writes the ConfigMap from the example")
     }
 
     @Test func theCronJobFitsTheRunsLimitsAndFailsFastOnWhatARetryCannotFix() throws {

@@ -9,11 +9,14 @@ extension RunbookTemplates {
 --- @description Escalate incidents nobody acknowledged: one severity up, to the "acknowledged" stage, with a comment on the incident.
 --- @param minutes integer = 30  minutes since creation without acknowledgement
 --- @param severity integer = 2  the severity to escalate (1 to 3)
+--- @claim 5m
 -- Escalate incidents nobody acknowledged: every incident of the given severity still in the
 -- "reported" stage, created more than `minutes` ago and never acknowledged, goes one severity up
 -- (sev-2 to sev-1) and to the "acknowledged" stage, and gets a comment saying why, where the
 -- responders look. An incident this runbook already escalated once (it carries the comment) is
--- left to the humans: rerunning never escalates or comments twice.
+-- left to the humans: rerunning never escalates or comments twice. Run on two hosts, each
+-- incident is claimed before it is changed (@claim, a window of the 5-minute schedule): the host
+-- that finds another's claim leaves the incident to it.
 --   runbook run examples/escalate-unacknowledged.lua --arg minutes=30 --arg severity=2
 local minutes, severity = runbook.args.minutes, runbook.args.severity
 assert(minutes > 0, "minutes must be positive")
@@ -40,17 +43,21 @@ for inc in incident.list{ severity = {severity}, stage = {"reported"} } do
     if already_escalated(inc.display_id) then
       log.info("escalated before; leaving it to the responders", { incident = inc.display_id })
     else
-      local updated = incident.update{
+      local updated, claimed = incident.update{
         id = inc.display_id,
         severity = severity - 1,
         stage = { stage = "acknowledged",
                   notes = "escalated by runbook: unacknowledged for " .. minutes .. " minutes" },
       }
-      incident.comment(inc.display_id,
-        string.format("Escalated: unacknowledged for %d min (%s -> %s)", minutes, sev(inc.severity), sev(updated.severity)),
-        { labels = { LABEL } })
-      print(string.format("%s  severity %s -> %s  %s", inc.display_id, sev(inc.severity), sev(updated.severity), inc.title))
-      escalated = escalated + 1
+      if updated then
+        incident.comment(inc.display_id,
+          string.format("Escalated: unacknowledged for %d min (%s -> %s)", minutes, sev(inc.severity), sev(updated.severity)),
+          { labels = { LABEL } })
+        print(string.format("%s  severity %s -> %s  %s", inc.display_id, sev(inc.severity), sev(updated.severity), inc.title))
+        escalated = escalated + 1
+      else
+        log.info("another host escalates it", { incident = inc.display_id, why = claimed })
+      end
     end
   end
 end
@@ -103,10 +110,28 @@ describe("escalate-unacknowledged", function()
 
   it("posts the comment once when the first answer is lost on the way back", function()
     local result = run{ args = { minutes = 30 },
-                        faults = { { fault = "lost", operation = "timeline-entries.create", times = 1 } } }
+                        -- The claim is the first timeline entry; the comment, the second.
+                        faults = { { fault = "lost", operation = "timeline-entries.create", after = 1, times = 1 } } }
     assert.exit(result, 0)
     assert.equal(1, #sandbox.comments("INC-1"), "the retry found the comment the lost attempt posted")
     assert.has_record(result.journal, { event = "outcome", operation = "timeline-entries.create", status = 409 })
+  end)
+
+  it("leaves an incident to the run that claimed it in this window, and escalates it in the next", function()
+    -- The first host claims INC-1, then DevRev fails its update.
+    local first = run{ args = { minutes = 30 }, faults = { { fault = 500, operation = "incidents.update" } } }
+    assert.exit(first, 69)
+    assert.same({ { incident = "INC-1", reference = "runbook-claim:escalate-unacknowledged:2026-11-26T12:00:00Z/5m" } }, first.claims)
+    -- The second host, a minute later, in the same five-minute window: INC-1 is the first's.
+    local second = run{ args = { minutes = 30 }, now = "+1m" }
+    assert.exit(second, 0)
+    assert.no_changes(second)
+    assert.equal("INC-1", second.claimed_elsewhere[1].incident)
+    assert.matches("^run .* on runbook%-test$", second.claimed_elsewhere[1].holder)
+    -- The next window's run escalates it.
+    local later = run{ args = { minutes = 30 }, now = "+5m" }
+    assert.exit(later, 0)
+    assert.equal("Sev1", sandbox.incident("INC-1").severity.label)
   end)
 
   it("stops with exit 69 when DevRev keeps answering 500, after changing nothing", function()

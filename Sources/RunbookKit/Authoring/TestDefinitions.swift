@@ -81,7 +81,7 @@ enum TestDefinitions {
         ("run", "integer"), ("run_id", "string"), ("mode", "string"), ("exit_code", "integer"), ("ok", "boolean"),
         ("error?", "string"), ("error_type?", "string"), ("stdout", "string"), ("stderr", "string"), ("logs", "runbook.test.LogRecord[]"),
         ("changes", "runbook.test.Change[]"), ("comments", "table[]"), ("calls", "table[]"), ("journal", "table[]"),
-        ("plan?", "table[]"), ("unchanged?", "string[]"),
+        ("plan?", "table[]"), ("unchanged?", "string[]"), ("claims", "table[]"), ("claimed_elsewhere", "table[]"),
     ]
 
     static func text() -> String {

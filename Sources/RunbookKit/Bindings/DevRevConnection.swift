@@ -177,8 +177,8 @@ final class DevRevConnection {
     }
 
     /// Sends a planned claim (`apply`, the second phase of `--max-changes`): the plan's run holds
-    /// it when the entry found on a 409 is the one planned (the plan applied twice).
-    func postPlannedClaim(_ body: JSONValue, incident: String) throws(ScriptFailure) -> IncidentClaims.Holding {
+    /// it when the entry found on a 409 is the one planned (the plan applied twice: `existed`).
+    func postPlannedClaim(_ body: JSONValue, incident: String) throws(ScriptFailure) -> (holding: IncidentClaims.Holding, existed: Bool) {
         guard case .object(let fields) = body, let reference = fields["external_ref"] else {
             throw ScriptFailure(type: "invalid_request", message: "a planned claim on \(incident) has no external_ref")
         }
@@ -190,7 +190,7 @@ final class DevRevConnection {
             await IncidentClaims.post(bytes, lookup: lookup, incident: incident, ownHolder: ownHolder, exchange: exchange)
         }
         calls += records
-        return try result.get()
+        return (try result.get(), records.first?.status == 409)
     }
 
     /// `devrev.call`: a read is sent; a mutation is sent, or planned in a dry run (answered with

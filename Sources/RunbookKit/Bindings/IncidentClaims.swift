@@ -45,16 +45,20 @@ final class IncidentClaims {
     let declaredWindow: Duration?
     /// The run's start, in Unix seconds: what the window is chosen from.
     let startedAt: Int64
+    /// `--now` froze the clock: expiries count from `startedAt` too, so a plan is the same on
+    /// every run (golden plans in `runbook test`).
+    let frozen: Bool
     private var holdings: [String: Holding] = [:]
     /// Incidents skipped because another run holds their claim, in the order met, with the holder.
     private(set) var lost: [(incident: String, holder: String)] = []
 
-    init(script: String, runID: String, host: String, declaredWindow: Duration?, startedAt: Int64) {
+    init(script: String, runID: String, host: String, declaredWindow: Duration?, startedAt: Int64, frozen: Bool = false) {
         self.script = script
         self.runID = runID
         self.host = host
         self.declaredWindow = declaredWindow
         self.startedAt = startedAt
+        self.frozen = frozen
     }
 
     /// Whether changes to incidents claim them first.
@@ -85,11 +89,12 @@ final class IncidentClaims {
 
     /// The request that takes the claim: a private entry, labelled, saying who holds it until when,
     /// that expires a window after its window ends (so claims do not pile up on a timeline).
-    func request(incident: String, window: Duration, now: Date = Date()) -> JSONValue {
+    func request(incident: String, window: Duration) -> JSONValue {
         let length = window.components.seconds
         let center = windowCenter(window)
         let (start, end) = (center - length / 2, center + (length - length / 2))
-        let expiry = max(end, Int64(now.timeIntervalSince1970)) + length
+        let now = frozen ? startedAt : Int64(Date().timeIntervalSince1970)
+        let expiry = max(end, now) + length
         let text = "runbook claim: \(script) acts on this incident in the window \(RFC3339.format(unixSeconds: start)) to "
             + "\(RFC3339.format(unixSeconds: end)) (run \(runID) on \(host)); other runs of \(script) skip it until then."
         return .object([

@@ -50,6 +50,9 @@ public struct RunOptions: Sendable {
     /// When the command started (before `--jitter` and the lock wait): what `@claim` windows are
     /// chosen from, unless `--now` freezes the clock.
     public var startedAt = Date()
+    /// The host a run's claims name; nil: this machine's name. `runbook test` names its own, so
+    /// that plans are the same on every machine.
+    var hostName: String?
     /// A sandbox someone else started (`runbook test`'s, one per case): the run goes there with
     /// its token and reads neither `DEVREV_BASE_URL` nor `DEVREV_TOKEN`.
     var sandboxEndpoint: SandboxEndpoint?

@@ -132,8 +132,9 @@ public enum ScriptRunner {
         }
         let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
         let claims = IncidentClaims(
-            script: RunMetrics.scriptLabel(name: declarations.name, path: options.scriptPath), runID: runID, host: AuditJournal.hostName(),
-            declaredWindow: declarations.claimWindow, startedAt: options.now ?? Int64(options.startedAt.timeIntervalSince1970.rounded(.down)))
+            script: RunMetrics.scriptLabel(name: declarations.name, path: options.scriptPath), runID: runID, host: options.hostName ?? AuditJournal.hostName(),
+            declaredWindow: declarations.claimWindow, startedAt: options.now ?? Int64(options.startedAt.timeIntervalSince1970.rounded(.down)),
+            frozen: options.now != nil)
         let connection = DevRevConnection(settings: session.connection, deadline: deadline, journal: journal, planner: planner, claims: claims)
         defer { connection.shutdown() }
         // Standard output is the report's (--output json) or the plan's (plan -o -) alone.

@@ -33,16 +33,20 @@ enum PlanApplier {
         /// Why the apply stopped part-way, if it did.
         var failure: ScriptFailure?
 
-        func count(_ state: Entry.State) -> Int { entries.count { $0.state == state } }
+        /// The changes in `state`; claims are not changes, and not counted.
+        func count(_ state: Entry.State) -> Int { entries.count { $0.state == state && !$0.change.isClaim } }
 
-        /// `applied 2 of 4 planned changes; 1 already done; 1 skipped`.
+        /// `applied 2 of 4 planned changes; 1 already done; 1 skipped; 2 claims taken`.
         var summary: String {
-            var line = "applied \(count(.applied)) of \(entries.count) planned change\(entries.count == 1 ? "" : "s")"
+            let changes = entries.count { !$0.change.isClaim }
+            var line = "applied \(count(.applied)) of \(changes) planned change\(changes == 1 ? "" : "s")"
             for (state, name) in [(Entry.State.alreadyDone, "already done"), (.skipped, "skipped"), (.failed, "failed"), (.notSent, "not sent"),
                                   (.claimedElsewhere, "claimed elsewhere")] {
                 let number = count(state)
                 if number > 0 { line += "; \(number) \(name)" }
             }
+            let taken = entries.count { $0.change.isClaim && $0.state == .applied }
+            if taken > 0 { line += "; \(taken) claim\(taken == 1 ? "" : "s") taken" }
             return line
         }
 
@@ -81,8 +85,9 @@ enum PlanApplier {
                     entry = Entry(change: change, state: .claimedElsewhere, reason: note)
                 } else if change.isClaim, let id = change.incident {
                     switch try connection.postPlannedClaim(change.body, incident: id) {
-                    case .taken: entry = Entry(change: change, state: .applied)
-                    case .lost(let holder):
+                    case (.taken, false): entry = Entry(change: change, state: .applied)
+                    case (.taken, true): entry = Entry(change: change, state: .alreadyDone, reason: "already claimed by an earlier apply of this plan")
+                    case (.lost(let holder), _):
                         claimedElsewhere[id] = holder
                         entry = Entry(change: change, state: .claimedElsewhere, reason: "claimed by \(holder) for this window")
                     }

@@ -28,7 +28,7 @@ enum ChangeRecords {
             case .delete:
                 records.append(record("delete", change.incident))
             case .comment, .deleteComment:
-                guard case .object(let entry)? = change.comment else { continue }
+                guard case .object(let entry)? = change.comment, !isClaim(entry) else { continue }
                 records.append(record(change.operation.rawValue, change.incident, after: entry["body"]))
             }
         }
@@ -38,7 +38,7 @@ enum ChangeRecords {
     /// What a dry run planned, in order.
     static func planned(_ changes: [PlannedChange]) -> [JSONValue] {
         var records: [JSONValue] = []
-        for change in changes {
+        for change in changes where !change.isClaim {
             let incident = change.incident ?? "new"
             switch change.operation {
             case DevRevOperation.updateIncident.name:
@@ -64,14 +64,36 @@ enum ChangeRecords {
     /// The comments a run posted: incident, body, labels, external_ref, visibility.
     static func comments(_ changes: [SandboxChange]) -> [JSONValue] {
         changes.compactMap { change in
-            guard change.operation == .comment, case .object(let entry)? = change.comment else { return nil }
+            guard change.operation == .comment, case .object(let entry)? = change.comment, !isClaim(entry) else { return nil }
             return comment(incident: change.incident, entry)
+        }
+    }
+
+    /// A claim of `--- @claim` or `incident.claim`: runbook's bookkeeping, listed apart
+    /// (`result.claims`), never among the changes or the comments.
+    static func isClaim(_ entry: [String: JSONValue]) -> Bool {
+        if case .string(let reference)? = entry["external_ref"] { return reference.hasPrefix(IncidentClaims.referencePrefix) }
+        return false
+    }
+
+    /// The claims a run took (planned, in a dry run): incident and reference.
+    static func claims(_ changes: [SandboxChange]) -> [JSONValue] {
+        changes.compactMap { change in
+            guard change.operation == .comment, case .object(let entry)? = change.comment, isClaim(entry) else { return nil }
+            return .object(["incident": .string(change.incident), "reference": entry["external_ref"] ?? .null])
+        }
+    }
+
+    static func plannedClaims(_ changes: [PlannedChange]) -> [JSONValue] {
+        changes.compactMap { change in
+            guard change.isClaim, case .object(let body) = change.body else { return nil }
+            return .object(["incident": .string(change.incident ?? ""), "reference": body["external_ref"] ?? .null])
         }
     }
 
     static func plannedComments(_ changes: [PlannedChange]) -> [JSONValue] {
         changes.compactMap { change in
-            guard change.operation == DevRevOperation.createTimelineEntry.name, case .object(let body) = change.body else { return nil }
+            guard change.operation == DevRevOperation.createTimelineEntry.name, !change.isClaim, case .object(let body) = change.body else { return nil }
             return comment(incident: change.incident ?? Planner.text(body["object"]) ?? "", body)
         }
     }

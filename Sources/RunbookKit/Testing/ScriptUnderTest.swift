@@ -184,6 +184,9 @@ struct ScriptUnderTest {
     }
 
     /// The options of `runbook run` this run amounts to.
+    /// The host a case's runs name in their claims: the same on every machine.
+    static let hostName = "runbook-test"
+
     func runOptions(endpoint: RunOptions.SandboxEndpoint, journal: String, now: Int64, timeout: Duration) -> RunOptions {
         var options = RunOptions(scriptPath: scriptPath, arguments: arguments, timeout: timeout, memoryLimit: memoryLimit, now: now,
                                  logLevel: logLevel)
@@ -192,6 +195,7 @@ struct ScriptUnderTest {
         options.auditLog = journal
         options.dryRun = dryRun
         options.maxChanges = maxChanges
+        options.hostName = Self.hostName
         return options
     }
 }

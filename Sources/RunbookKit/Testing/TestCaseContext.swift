@@ -133,6 +133,8 @@ final class TestCaseContext {
             "logs": .array(capture.logs.map(Self.logRecord)),
             "changes": .array(dryRun ? ChangeRecords.planned(report.plan ?? []) : ChangeRecords.made(made)),
             "comments": .array(dryRun ? ChangeRecords.plannedComments(report.plan ?? []) : ChangeRecords.comments(made)),
+            "claims": .array(dryRun ? ChangeRecords.plannedClaims(report.plan ?? []) : ChangeRecords.claims(made)),
+            "claimed_elsewhere": Self.json(report.claimedElsewhere ?? []),
             "calls": Self.json(report.calls),
             "journal": .array(journalRecords(runID: report.runID)),
         ]
@@ -186,7 +188,10 @@ final class TestCaseContext {
     }
 
     func comments(_ reference: String) throws(Problem) -> LuaValue {
-        .array(try startedSandbox().comments(on: reference).map { LuaJSON.lua(from: Self.withoutNulls($0)) })
+        .array(try startedSandbox().comments(on: reference).filter { entry in
+            guard case .object(let fields) = entry else { return true }
+            return !ChangeRecords.isClaim(fields)
+        }.map { LuaJSON.lua(from: Self.withoutNulls($0)) })
     }
 
     /// A date as the sandbox stores it, from an offset (`+2d`), RFC 3339 or Unix seconds, at the case's clock.
