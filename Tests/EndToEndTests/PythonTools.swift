@@ -51,9 +51,8 @@ enum PythonTools {
     /// `text` through prometheus-client's parser (`text_string_to_metric_families`): every sample,
     /// with its family's type; an error with the parser's message when the text does not parse.
     static func prometheusSamples(_ text: String) async throws -> (samples: [Sample], types: [String: String]) {
-        let code = """
-            import json, sys
-            from prometheus_client.parser import text_string_to_metric_families
+        // (The imports start the string's first line: scripts/check-imports reads lines that start with one.)
+        let code = "import json, sys\nfrom prometheus_client.parser import text_string_to_metric_families\n" + """
             families = list(text_string_to_metric_families(sys.stdin.read()))
             print(json.dumps({
                 "types": {f.name: f.type for f in families},

@@ -84,7 +84,8 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
-        if let id = incident, let claims, let window = claims.declaredWindow, Self.claimsBefore(operation),
+        // An incident this dry run plans to create is this run's alone: nothing to claim.
+        if let id = incident, let claims, let window = claims.declaredWindow, Self.claimsBefore(operation), planner?.plannedCreate(id) == nil,
            case .lost(let holder) = try claim(id, window: window)
         {
             throw skipped(operation, body: body, incident: id, holder: holder)
@@ -149,31 +150,26 @@ final class DevRevConnection {
     func claim(_ incident: String, window: Duration) throws(ScriptFailure) -> IncidentClaims.Holding {
         guard let claims else { return .taken }
         if let known = claims.holding(incident) { return known }
-        let request = claims.request(incident: incident, window: window)
-        let lookup = JSONValue.object(["id": .string(incident), "external_ref": .string(claims.reference(window: window))])
+        guard let planner else {
+            if let failure = try claimAll([incident], window: window, concurrency: 1)[incident] { throw failure }
+            return claims.holding(incident) ?? .taken
+        }
         let holding: IncidentClaims.Holding
-        if let planner {
-            do {
-                let existing = try send(.getTimelineEntry, body: lookup, incident: incident)
-                holding = claims.isOwn(existing) ? .taken : .lost(holder: IncidentClaims.holder(of: existing))
-            } catch where error.status == 404 {
-                let reference = planner.known(incident).flatMap { Planner.text($0["display_id"]) } ?? incident
-                planner.planClaim(request, incident: incident, reference: reference)
-                holding = .taken
-            }
-        } else {
-            let exchange = try exchanger()
-            let bytes = try encode(request, .createTimelineEntryWithExternalRef)
-            let lookupBytes = try encode(lookup, .getTimelineEntry)
-            let ownHolder = claims.ownHolder
-            let (result, records) = BlockingBridge.wait {
-                await IncidentClaims.post(bytes, lookup: lookupBytes, incident: incident, ownHolder: ownHolder, exchange: exchange)
-            }
-            calls += records
-            holding = try result.get()
+        do {
+            let existing = try send(.getTimelineEntry, body: claimLookup(incident, window: window), incident: incident)
+            holding = claims.isOwn(existing) ? .taken : .lost(holder: IncidentClaims.holder(of: existing))
+        } catch where error.status == 404 {
+            let reference = planner.known(incident).flatMap { Planner.text($0["display_id"]) } ?? incident
+            planner.planClaim(claims.request(incident: incident, window: window), incident: incident, reference: reference)
+            holding = .taken
         }
         claims.record(holding, for: incident)
         return holding
+    }
+
+    /// The read that finds the claim entry of `incident` for `window`.
+    private func claimLookup(_ incident: String, window: Duration) -> JSONValue {
+        .object(["id": .string(incident), "external_ref": .string(claims?.reference(window: window) ?? "")])
     }
 
     /// Sends a planned claim (`apply`, the second phase of `--max-changes`): the plan's run holds
@@ -377,9 +373,8 @@ final class DevRevConnection {
         let exchange = try exchanger()
         var work: [(incident: String, request: [UInt8], lookup: [UInt8])] = []
         for id in incidents {
-            let lookup = JSONValue.object(["id": .string(id), "external_ref": .string(claims.reference(window: window))])
             work.append((id, try encode(claims.request(incident: id, window: window), .createTimelineEntryWithExternalRef),
-                         try encode(lookup, .getTimelineEntry)))
+                         try encode(claimLookup(id, window: window), .getTimelineEntry)))
         }
         let jobs = work
         let ownHolder = claims.ownHolder
