@@ -23,8 +23,10 @@ struct ClaimTests {
         end
         """
 
-    private func withSandbox(_ faults: SandboxConfiguration.Faults = .init(), _ body: (Sandbox) async throws -> Void) async throws {
-        let sandbox = try await Sandbox.start(SandboxConfiguration(token: Self.token, faults: faults))
+    private func withSandbox(
+        _ faults: SandboxConfiguration.Faults = .init(), clock: @escaping @Sendable () -> Date = { Date() }, _ body: (Sandbox) async throws -> Void
+    ) async throws {
+        let sandbox = try await Sandbox.start(SandboxConfiguration(token: Self.token, faults: faults, clock: clock))
         do {
             try await body(sandbox)
         } catch {
@@ -102,7 +104,9 @@ struct ClaimTests {
     }
 
     @Test func aClaimIsPrivateLabelledExpiresAndStaysOutOfTheCommentsIterator() async throws {
-        try await withSandbox { sandbox in
+        // The sandbox's clock and the runs' (--now) agree, on a day of their own.
+        let now = try #require(RFC3339.parse("2030-01-01T10:50:00Z"))
+        try await withSandbox(clock: { now }) { sandbox in
             let directory = try ScriptDirectory()
             try directory.write("claim.lua", """
                 --- @name watcher
@@ -113,7 +117,7 @@ struct ClaimTests {
                 print(n)
                 """)
             let audit = directory.url.appendingPathComponent("audit.jsonl").path
-            let result = try await run(["run", "claim.lua", "--now", "2026-11-29T10:50:00Z", "--audit-log", audit], sandbox, at: directory.url)
+            let result = try await run(["run", "claim.lua", "--now", "2030-01-01T10:50:00Z", "--audit-log", audit], sandbox, at: directory.url)
             #expect(result.status == 0, "\(result.standardError)")
             let claims = sandbox.comments(on: "INC-2").filter {
                 guard case .object(let entry) = $0, case .string(let reference)? = entry["external_ref"] else { return false }
@@ -121,19 +125,18 @@ struct ClaimTests {
             }
             try #require(claims.count == 1, "claimed once: \(sandbox.comments(on: "INC-2"))")
             guard case .object(let entry) = claims[0] else { return }
-            #expect(entry["external_ref"] == .string("runbook-claim:watcher:2026-11-29T11:00:00Z/1h"), "the nearest hour to 10:50")
+            #expect(entry["external_ref"] == .string("runbook-claim:watcher:2030-01-01T11:00:00Z/1h"), "the nearest hour to 10:50")
             #expect(entry["visibility"] == .string("private"))
             #expect(entry["labels"] == .array([.string("runbook-claim")]))
             let intent = try #require(try journal(audit).first { $0["event"] as? String == "intent" })
             let sent = try #require(intent["fields"] as? [String: Any])
-            let expiry = try #require(RFC3339.parse(sent["expires_at"] as? String ?? ""))
-            #expect(expiry > Date().addingTimeInterval(3000), "the entry expires a window after its window ends, never sooner than DevRev allows")
+            #expect(sent["expires_at"] as? String == "2030-01-01T12:30:00.000Z", "a window (1h) after its window ends (11:30)")
             let shown = try #require(Int(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)))
             #expect(shown == sandbox.comments(on: "INC-2").count - 1, "every comment but the claim")
 
-            let other = try await run(["run", "claim.lua", "--now", "2026-11-29T11:20:00Z"], sandbox, at: directory.url)
+            let other = try await run(["run", "claim.lua", "--now", "2030-01-01T11:20:00Z"], sandbox, at: directory.url)
             #expect(other.status == 1, "a second run in the same window does not hold the claim: \(other.standardError)")
-            let later = try await run(["run", "claim.lua", "--now", "2026-11-29T11:40:00Z"], sandbox, at: directory.url)
+            let later = try await run(["run", "claim.lua", "--now", "2030-01-01T11:40:00Z"], sandbox, at: directory.url)
             #expect(later.status == 0, "the next window is a new claim: \(later.standardError)")
         }
     }

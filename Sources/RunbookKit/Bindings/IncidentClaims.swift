@@ -105,7 +105,8 @@ final class IncidentClaims {
             "external_ref": .string(reference(window: window)),
             "visibility": .string("private"),
             "labels": .array([.string(Self.label)]),
-            "expires_at": .string(RFC3339.format(unixSeconds: expiry)),
+            // DevRev's form of a date-time, as the bindings send every one.
+            "expires_at": .string(RFC3339.format(Date(timeIntervalSince1970: TimeInterval(expiry)))),
         ])
     }
 
