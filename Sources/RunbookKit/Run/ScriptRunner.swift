@@ -130,6 +130,7 @@ public enum ScriptRunner {
             output.standardError("runbook: \(error)\n")
             return RunResult(status: error.status, message: error.description, digest: digest, scriptName: declarations.name)
         }
+        defer { journal.flush() }
         let planner = options.plans ? Planner(clock: RunClock(frozen: options.now)) : nil
         let claims = IncidentClaims(
             script: RunMetrics.scriptLabel(name: declarations.name, path: options.scriptPath), runID: runID, host: options.hostName ?? AuditJournal.hostName(),
@@ -157,6 +158,8 @@ public enum ScriptRunner {
         /// A journal that stopped accepting records ends the run with 78, whatever the script did
         /// with the error (it may have caught it), saying what the journal could not record.
         func journalBreakdown(_ result: RunResult) -> RunResult {
+            // The run's last outcome goes to disk now, so a failure to flush it is reported too.
+            journal.flush()
             guard let stopped = journal.stopped else { return result }
             var result = result
             let message = "the audit journal \(journal.path) stopped accepting records during the run (\(stopped.failure.reason)); "

@@ -9,10 +9,17 @@ import Glibc
 import Darwin
 #endif
 
-/// The append-only audit journal: one JSON object per line, written and flushed to disk before
-/// each mutation is sent (`intent`) and after it (`outcome`), so a run killed mid-request leaves an
-/// intent without an outcome. An intent's `fields` are the request body exactly as sent, byte for
-/// byte. Mode 0600. Never holds the token.
+/// The append-only audit journal: one JSON object per line, written before each mutation is sent
+/// (`intent`) and after it (`outcome`), so a run killed mid-request leaves an intent without an
+/// outcome. An intent's `fields` are the request body exactly as sent, byte for byte. Mode 0600.
+/// Never holds the token.
+///
+/// One fsync per change: an intent (and a `not_sent` record) is flushed to disk before the change
+/// is sent, and that flush also carries the outcome written before it; an outcome is written at
+/// once (a killed process cannot lose it: it is in the kernel's hands) and reaches the disk with
+/// the next intent's flush or `flush()` at the end of the run. Only a machine that stops between
+/// the two can lose an outcome, leaving an intent whose outcome is unknown, as a kill mid-request
+/// does.
 ///
 /// Records are written by one dedicated writer (a serial queue of its own), never on a
 /// cooperative-pool thread: `write` and `fsync` block, and `update_many` journals from several
@@ -50,6 +57,12 @@ final class AuditJournal: Sendable {
     /// Where the run's changes go; every record names it.
     private let target: RunTarget?
     private let writer = DispatchQueue(label: "runbook.audit-journal")
+    /// Records written since the last fsync (touched on the writer only), and fsyncs made so far.
+    private let unsynced = Mutex(false)
+    private let fsyncs = Atomic<Int>(0)
+
+    /// How many times the journal was flushed to disk: one per change, and one at the end.
+    var syncCount: Int { fsyncs.load(ordering: .relaxed) }
     /// The first write that failed, and every record that could not be written since: once the
     /// journal fails, it refuses every later record, so no change is sent unrecorded (each needs
     /// its intent first) even if the disk frees up.
@@ -169,7 +182,27 @@ final class AuditJournal: Sendable {
         syncs = true
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        if syncs, unsynced.withLock({ $0 }) { fsync(descriptor) }
+        close(descriptor)
+    }
+
+    /// Flushes to disk the records written since the last flush (the run's last outcome); a
+    /// failure here is reported like a failed write, on the records' behalf.
+    func flush() {
+        writer.sync {
+            guard syncs, unsynced.withLock({ $0 }) else { return }
+            unsynced.withLock { $0 = false }
+            fsyncs.add(1, ordering: .relaxed)
+            if fsync(descriptor) != 0 {
+                let failure = Failure(path: path, reason: String(cString: strerror(errno)))
+                breakdown.withLock { state in
+                    if state.failure == nil { state.failure = failure }
+                    state.unrecorded.append("the records written since the last flush to disk")
+                }
+            }
+        }
+    }
 
     /// `PATH.20261129T020000Z`, with `-2`, `-3`, ... when that exists already.
     static func rotationPath(for path: String, now: Date = Date()) -> String {
@@ -302,7 +335,15 @@ final class AuditJournal: Sendable {
             guard written > 0 else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "nothing written") }
             offset += written
         }
-        guard !syncs || fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        // An outcome rides on the next intent's flush (or `flush()`); everything else is on disk
+        // before the change it records is sent.
+        guard syncs, record.event != .outcome else {
+            unsynced.withLock { $0 = syncs }
+            return
+        }
+        unsynced.withLock { $0 = false }
+        fsyncs.add(1, ordering: .relaxed)
+        guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
     }
 
     static func currentUser() -> String {

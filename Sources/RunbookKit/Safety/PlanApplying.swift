@@ -60,6 +60,7 @@ public enum PlanApplying {
             let connection = DevRevConnection(settings: session.connection, deadline: nil, journal: journal)
             defer { connection.shutdown() }
             let outcome = PlanApplier.apply(plan.changes, connection: connection, say: say)
+            journal.flush()
             say(outcome.summary)
             var message: String?
             if let failure = outcome.failure {

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import RunbookKit
+
+/// One fsync per change: an intent is on disk before its change is sent, and carries the outcome
+/// written before it; the last outcome reaches the disk with `flush()`. (That no intent is ever
+/// lost to a kill is CronGradeTests' twenty SIGKILLs.)
+@Suite("Audit journal flushes")
+struct AuditJournalSyncTests {
+    private func journal() throws -> (AuditJournal, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-sync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = directory.appendingPathComponent("audit.jsonl").path
+        let facts = AuditJournal.RunFacts(runID: "run-1", user: "ops", host: "test", script: "s.lua", scriptSHA256: "00", arguments: [:])
+        return (try AuditJournal(path: path, facts: facts), path)
+    }
+
+    @Test func eachChangeIsOneFlushAndTheRunsEndIsAnother() async throws {
+        let (journal, path) = try journal()
+        for index in 1...3 {
+            try await journal.append(.init(event: .intent, operation: "incidents.update", incident: "INC-\(index)", body: Array("{}".utf8)))
+            #expect(journal.syncCount == index, "the intent is on disk before the change is sent")
+            try await journal.append(.init(event: .outcome, operation: "incidents.update", incident: "INC-\(index)", status: 200))
+            #expect(journal.syncCount == index, "the outcome rides on the next flush")
+        }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6, "every record is written at once, flushed or not")
+        journal.flush()
+        #expect(journal.syncCount == 4, "the last outcome is flushed at the end")
+        journal.flush()
+        #expect(journal.syncCount == 4, "nothing left to flush")
+        try await journal.append(.init(event: .notSent, operation: "incidents.update", incident: "INC-4", body: Array("{}".utf8)))
+        #expect(journal.syncCount == 5, "a change never sent is on disk at once, like an intent")
+    }
+}
