@@ -1,29 +1,132 @@
-import Foundation
-
 /// Holds a successful response to the schema of its operation: every field the schema describes,
 /// at every depth, must have its type (unknown fields are allowed, as DevRev adds fields). For
 /// the operations of `incidents-openapi.yaml`; others have no published response schema here.
+///
+/// The check walks the response as already parsed, against `ResponseShapes` (generated with the
+/// models, from the same schema): the same rules as decoding the response model, without a second
+/// parse. A field may be missing or null; an enum may hold a value the schema does not list (the
+/// models decode it as `.unknown`); an array's items may not be null.
 public enum ResponseSchema {
-    /// Nil when `body` matches the response schema of `operation` (or it has none); else where
-    /// and why it does not: `incident.stage.name: expected String`.
+    /// Nil when `body` parses and matches the response schema of `operation` (or it has none);
+    /// else where and why it does not: `incident.stage.stage.name: expected String`.
     public static func problem(in body: [UInt8], of operation: DevRevOperation) -> String? {
+        guard ResponseShapes.roots[operation.name] != nil else { return nil }
         do {
-            switch operation.name {
-            case DevRevOperation.createIncident.name: _ = try decode(IncidentsCreateResponse.self, body)
-            case DevRevOperation.getIncident.name: _ = try decode(IncidentsGetResponse.self, body)
-            case DevRevOperation.updateIncident.name: _ = try decode(IncidentsUpdateResponse.self, body)
-            case DevRevOperation.listIncidents.name: _ = try decode(IncidentsListResponse.self, body)
-            case DevRevOperation.groupIncidents.name: _ = try decode(IncidentsGroupResponse.self, body)
-            case DevRevOperation.deleteIncident.name: _ = try decode(IncidentsDeleteResponse.self, body)
-            default: return nil
-            }
-            return nil
+            return problem(in: try JSONParser().parse(body), of: operation)
         } catch {
-            return DecodingErrorText.describe(error)
+            return "the body is not JSON: \(error)"
         }
     }
 
-    private static func decode<Response: Decodable>(_ type: Response.Type, _ body: [UInt8]) throws -> Response {
-        try JSONDecoder().decode(type, from: Data(body))
+    /// Nil when the parsed `value` matches the response schema of `operation` (or it has none).
+    public static func problem(in value: JSONValue, of operation: DevRevOperation) -> String? {
+        guard let root = ResponseShapes.roots[operation.name] else { return nil }
+        var path: [PathStep] = []
+        return check(value, against: .object(root), path: &path)
+    }
+
+    private enum PathStep {
+        case key(String)
+        case index(Int)
+    }
+
+    private static func check(_ value: JSONValue, against shape: ResponseShape, path: inout [PathStep]) -> String? {
+        func mismatch(_ expected: String) -> String { "\(place(path)): expected \(expected)" }
+        switch shape {
+        case .any:
+            return nil
+        case .string:
+            if case .string = value { return nil }
+            return mismatch("String")
+        case .int64:
+            if case .integer = value { return nil }
+            return mismatch("Int64")
+        case .int32:
+            if case .integer(let number) = value, Int32(exactly: number) != nil { return nil }
+            return mismatch("Int32")
+        case .number:
+            switch value {
+            case .integer, .number: return nil
+            default: return mismatch("Double")
+            }
+        case .boolean:
+            if case .bool = value { return nil }
+            return mismatch("Bool")
+        case .freeform:
+            if case .object = value { return nil }
+            return mismatch("an object")
+        case .array(let item):
+            guard case .array(let items) = value else { return mismatch("an array") }
+            for (index, element) in items.enumerated() {
+                path.append(.index(index))
+                defer { path.removeLast() }
+                if element == .null { return "\(place(path)): expected \(item.typeName), got null" }
+                if let problem = check(element, against: item, path: &path) { return problem }
+            }
+            return nil
+        case .object(let index):
+            let object = ResponseShapes.objects[index]
+            // A model without fields decodes from anything (incidents.delete's `{}`).
+            if object.fields.isEmpty { return nil }
+            guard case .object(let members) = value else { return mismatch("an object") }
+            for (key, member) in members where member != .null {
+                guard let field = object.fields[key] else { continue }
+                path.append(.key(key))
+                defer { path.removeLast() }
+                if let problem = check(member, against: field, path: &path) { return problem }
+            }
+            return nil
+        }
+    }
+
+    /// `incident.owned_by[0].id`; `the body` at the top.
+    private static func place(_ path: [PathStep]) -> String {
+        guard !path.isEmpty else { return "the body" }
+        var text = ""
+        for step in path {
+            switch step {
+            case .index(let index): text += "[\(index)]"
+            case .key(let key): text += text.isEmpty ? key : ".\(key)"
+            }
+        }
+        return text
     }
 }
+
+/// The JSON type a response model's field decodes from.
+public indirect enum ResponseShape: Sendable {
+    case string
+    case int64
+    case int32
+    case number
+    case boolean
+    case array(ResponseShape)
+    /// One of `ResponseShapes.objects`, by index.
+    case object(Int)
+    /// A free-form object (`custom_fields`).
+    case freeform
+    /// Any JSON value (a field whose type differs between a union's branches).
+    case any
+
+    var typeName: String {
+        switch self {
+        case .string: "String"
+        case .int64: "Int64"
+        case .int32: "Int32"
+        case .number: "Double"
+        case .boolean: "Bool"
+        case .array: "an array"
+        case .object, .freeform: "an object"
+        case .any: "a value"
+        }
+    }
+}
+
+/// An object of the response schema: its fields' types by JSON name.
+public struct ResponseObject: Sendable {
+    public let name: String
+    public let fields: [String: ResponseShape]
+}
+
+/// The response models' shapes (`ResponseShapes.generated.swift`, by scripts/generate-models).
+public enum ResponseShapes {}

@@ -72,7 +72,7 @@ struct JournaledExchange: Sendable {
                             requestID: exchange.requestID, durationMilliseconds: milliseconds)
             do {
                 let value = try LuaJSON.decode(exchange.body)
-                if let problem = ResponseSchema.problem(in: exchange.body, of: operation) {
+                if let problem = ResponseSchema.problem(in: value, of: operation) {
                     answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status,
                                                     message: "\(operation): the response does not match DevRev's schema: \(problem)"))
                 } else {
