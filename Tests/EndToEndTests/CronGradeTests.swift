@@ -45,6 +45,26 @@ struct CronGradeTests {
             }
         }
 
+        /// A script that holds its lock until stopped, saying so once it has it (a run takes the
+        /// lock before its script starts), and a run of it: the run holds the lock when this returns.
+        func startHolder() async throws -> (script: String, process: Process) {
+            let path = try script("print('holding')\nwhile true do end\n")
+            let output = Pipe()
+            let process = try start(["run", path, "--timeout", "120s"], output: output)
+            let reader = output.fileHandleForReading
+            let said = await offPool { () -> Bool in
+                var text = ""
+                while !text.contains("holding") {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { return false }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                return true
+            }
+            if !said { Issue.record("the holder ended before it held the lock") }
+            return (path, process)
+        }
+
         /// Starts the binary without waiting for it.
         func start(_ arguments: [String], output: Pipe = Pipe()) throws -> Process {
             let process = Process()
@@ -69,16 +89,15 @@ struct CronGradeTests {
 
     @Test func aSecondRunOfTheSameScriptExits75NamingTheHolder() async throws {
         let workspace = try Workspace()
-        let script = try workspace.script("while true do end\n")
-        let first = try workspace.start(["run", script, "--timeout", "20s"])
+        let (script, first) = try await workspace.startHolder()
         defer { first.terminate() }
-        try await Task.sleep(for: .milliseconds(700))
-        let second = try await RunbookBinary.run(["run", script], environment: workspace.environment)
+        // Each later run is bounded too: should it ever get the lock, it must not spin forever.
+        let second = try await RunbookBinary.run(["run", script, "--timeout", "30s"], environment: workspace.environment)
         #expect(second.status == 75)
         #expect(second.standardError.contains("another run of this script holds the lock"))
         #expect(second.standardError.contains("(process \(first.processIdentifier))"))
 
-        let waited = try await RunbookBinary.run(["run", script, "--lock-wait", "0.5"], environment: workspace.environment)
+        let waited = try await RunbookBinary.run(["run", script, "--lock-wait", "0.5", "--timeout", "30s"], environment: workspace.environment)
         #expect(waited.status == 75)
         #expect(waited.standardError.contains("still held after"))
 
@@ -166,12 +185,10 @@ struct CronGradeTests {
 
     @Test func aSignalEndsAWaitForTheLock() async throws {
         let workspace = try Workspace()
-        let script = try workspace.script("while true do end\n")
-        let first = try workspace.start(["run", script, "--timeout", "20s"])
+        let (script, first) = try await workspace.startHolder()
         defer { first.terminate() }
-        try await Task.sleep(for: .milliseconds(700))
         let output = Pipe()
-        let second = try workspace.start(["run", script, "--lock-wait", "30s"], output: output)
+        let second = try workspace.start(["run", script, "--lock-wait", "30s", "--timeout", "60s"], output: output)
         try await waitUntilHandling(SIGTERM, process: second)
         try await Task.sleep(for: .milliseconds(300))
         kill(second.processIdentifier, SIGTERM)
