@@ -23,7 +23,7 @@ enum MetricsFile {
         let directory = (path as NSString).deletingLastPathComponent
         var folder = stat()
         guard stat(directory.isEmpty ? "." : directory, &folder) == 0 else {
-            throw failure("its directory \(directory.isEmpty ? "." : directory) does not exist: \(String(cString: strerror(errno)))")
+            throw failure("cannot use its directory \(directory.isEmpty ? "." : directory): \(String(cString: strerror(errno)))")
         }
         guard folder.st_mode & S_IFMT == S_IFDIR else { throw failure("\(directory) is not a directory") }
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
@@ -41,13 +41,12 @@ enum MetricsFile {
         guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
         // Readable by the collector whatever the umask (a service's is often 0077).
         fchmod(descriptor, 0o644)
-        let written = FileDescriptorWriter.write(text, to: descriptor)
-        let reason = String(cString: strerror(errno))
-        let synced = written && fsync(descriptor) == 0
+        var problem: String?
+        if !FileDescriptorWriter.write(text, to: descriptor) || fsync(descriptor) != 0 { problem = String(cString: strerror(errno)) }
         close(descriptor)
-        guard written, synced else {
+        if let problem {
             unlink(temporary)
-            throw failure(written ? String(cString: strerror(errno)) : reason)
+            throw failure(problem)
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -23,16 +23,13 @@ struct RunMonitor: Sendable {
     }
 
     /// Runs `work` between the monitoring's steps; its status is the run's.
-    func around(
-        scriptPath: String, output: RunnerOutput, random: @Sendable (Duration) -> Duration = Self.randomDelay,
-        _ work: () async -> ScriptRunner.Execution
-    ) async -> ExitStatus {
+    func around(scriptPath: String, output: RunnerOutput, _ work: () async -> ScriptRunner.Execution) async -> ExitStatus {
         let client = pingURL != nil || metricsPush != nil ? MonitoringEndpoint.makeClient() : nil
         let endpoint = client.map { MonitoringEndpoint(client: $0) }
         let heartbeat = pingURL.flatMap { url in endpoint.map { Heartbeat(url: url, endpoint: $0) } }
         let warn = { (text: String) in output.standardError("runbook: warning: \(text)\n") }
         var execution: ScriptRunner.Execution
-        let delay = jitter.map(random)
+        let delay = jitter.map(Self.randomDelay)
         if let delay, logLevel <= .info {
             output.standardError("runbook: waiting \(DurationArgument.format(delay)) (--jitter) before starting\n")
         }
