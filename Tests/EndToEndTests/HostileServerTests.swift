@@ -14,19 +14,13 @@ struct HostileServerTests {
     private func run(_ script: String, _ extra: [String] = [], responder: @escaping TestHTTPServer.Responder)
         async throws -> (RunbookBinary.Result, [TestHTTPServer.Request])
     {
-        let server = try await TestHTTPServer(responder)
         let scripts = try ScriptDirectory()
         try scripts.write("hostile.lua", script)
-        do {
+        return try await TestHTTPServer.serving(responder) { server in
             let result = try await RunbookBinary.run(
                 ["run", "hostile.lua", "--base-url", server.baseURL] + extra, environment: ["DEVREV_TOKEN": Self.token],
                 directory: scripts.url)
-            let requests = server.requests
-            try await server.shutdown()
-            return (result, requests)
-        } catch {
-            try? await server.shutdown()
-            throw error
+            return (result, server.requests)
         }
     }
 

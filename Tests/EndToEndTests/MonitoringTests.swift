@@ -59,19 +59,13 @@ struct MonitoringTests {
 
     /// A Pushgateway and a healthchecks-style endpoint on one loopback server, which records.
     private func monitored(_ script: String, extra: [String] = []) async throws -> (RunbookBinary.Result, [TestHTTPServer.Request]) {
-        let server = try await TestHTTPServer { _, _ in .reply(status: 200, body: "OK") }
         let scripts = try ScriptDirectory()
         try scripts.write("job.lua", script)
-        do {
+        return try await TestHTTPServer.serving({ _, _ in .reply(status: 200, body: "OK") }) { server in
             let result = try await RunbookBinary.run(
                 ["run", "--sandbox", "job.lua", "--metrics-push", server.baseURL, "--ping-url", server.baseURL + "/ping/5f1c?create=1"] + extra,
                 directory: scripts.url)
-            let requests = server.requests
-            try await server.shutdown()
-            return (result, requests)
-        } catch {
-            try? await server.shutdown()
-            throw error
+            return (result, server.requests)
         }
     }
 

@@ -71,6 +71,19 @@ public final class TestHTTPServer: Sendable {
         try await group.shutdownGracefully()
     }
 
+    /// Starts a server, runs `body` with it, and shuts it down, whatever `body` did.
+    public static func serving<T>(_ responder: @escaping Responder, _ body: (TestHTTPServer) async throws -> T) async throws -> T {
+        let server = try await TestHTTPServer(responder)
+        do {
+            let result = try await body(server)
+            try await server.shutdown()
+            return result
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+    }
+
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
