@@ -87,8 +87,9 @@ class Harness:
         return median(rates), rates
 
     def peak_memory(self, command, env):
-        """Median peak resident set (MiB) and wall time over `runs` runs."""
-        peaks, times = [], []
+        """Median peak resident set (MiB), the peaks, median wall time, the last output, and median
+        CPU time (user + system, seconds) over `runs` runs."""
+        peaks, times, cpus = [], [], []
         for _ in range(self.runs):
             start = time.perf_counter()
             process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -98,7 +99,8 @@ class Harness:
             if os.waitstatus_to_exitcode(status) != 0:
                 raise SystemExit(f"bench: {' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
             peaks.append(usage.ru_maxrss / 1024)
-        return median(peaks), peaks, median(times), out
+            cpus.append(usage.ru_utime + usage.ru_stime)
+        return median(peaks), peaks, median(times), out, median(cpus)
 
     def record(self, scenario, rows, target, met, note=""):
         self.results.append({"scenario": scenario, "rows": rows, "target": target, "met": met, "note": note})
@@ -198,16 +200,29 @@ def walk(h, n=10000):
         session.headers["Authorization"] = "Bearer " + TOKEN
         for i in range(n - 12):
             session.post(sandbox.url + "/incidents.create", json={"title": f"bulk incident {i}", "severity": i % 4}).raise_for_status()
-        peak, _, seconds, out = h.peak_memory([h.args.runbook, "run", "bench/walk.lua"], env)
+        peak, _, seconds, out, cpu = h.peak_memory([h.args.runbook, "run", "bench/walk.lua"], env)
         if out.strip() != str(n):
             raise SystemExit(f"bench: the walk saw {out.strip()} incidents, not {n}")
-        noop_peak, _, _, _ = h.peak_memory([h.args.runbook, "run", "bench/noop.lua"], env)
+        noop_peak, _, _, _, _ = h.peak_memory([h.args.runbook, "run", "bench/noop.lua"], env)
+        py_peak, _, py_seconds, py_out, py_cpu = h.peak_memory([sys.executable, os.path.join(HERE, "requests_walk.py")], env)
+        py_count, page_ms = py_out.split()
+        if py_count != str(n):
+            raise SystemExit(f"bench: the Python walk saw {py_count} incidents, not {n}")
+        page_ms = float(page_ms)
     finally:
         sandbox.stop()
     h.record(f"Peak memory walking {n} incidents (pages of 100)", [
         ("`runbook run bench/walk.lua`", f"{peak:.1f} MiB peak RSS ({seconds:.2f} s)", ""),
         ("`runbook run bench/noop.lua` (the floor)", f"{noop_peak:.1f} MiB peak RSS", f"the walk adds {peak - noop_peak:.1f} MiB"),
+        ("Python `requests` + `json` loop (`bench/requests_walk.py`)", f"{py_peak:.1f} MiB peak RSS", ""),
     ], "under 30 MiB", peak < 30)
+    h.record(f"Client CPU walking {n} incidents (pages of 100)", [
+        ("`runbook run bench/walk.lua`", f"{cpu:.2f} s CPU ({seconds:.2f} s)", f"{cpu / py_cpu:.2f}x the Python loop"),
+        ("Python `requests` + `json` loop (`bench/requests_walk.py`)", f"{py_cpu:.2f} s CPU ({py_seconds:.2f} s)", ""),
+    ], "at most the Python requests + json loop's", cpu <= py_cpu)
+    h.record("The sandbox answering one page of 100 incidents (of 10000)", [
+        ("`runbook sandbox`, `incidents.list` with `limit = 100`, as the Python walk timed it", f"{page_ms:.1f} ms per page (median)", ""),
+    ], "within 10 ms", page_ms <= 10)
 
 
 def machine():

@@ -92,6 +92,8 @@ struct IncidentService: Sendable {
             }
             keys.append((field, descending))
         }
+        // The entries come in creation order, which is the order without sort keys.
+        guard !keys.isEmpty else { return entries.map(\.incident) }
         return entries.sorted { left, right in
             for key in keys {
                 let a = IncidentFilter.sortValue(left.incident, key.field)

@@ -150,9 +150,13 @@ final class SandboxStore: Sendable {
 
     var tenant: Tenant { state.withLock { $0.tenant } }
 
-    /// All incidents in creation order.
+    /// All incidents in creation order. (The numbers are sorted, then each incident copied once:
+    /// sorting the pairs would move every large incident value about n log n times, which was
+    /// most of a page's time at 10 000 incidents.)
     func all() -> [(seq: Int64, incident: Incident)] {
-        state.withLock { state in state.incidents.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        state.withLock { state in
+            state.incidents.keys.sorted().compactMap { seq in state.incidents[seq].map { (seq, $0) } }
+        }
     }
 
     /// The incident with this id or display id.
