@@ -38,13 +38,16 @@ struct IncidentService: Sendable {
         case "incidents.list":
             let request = try RequestDecoder.decode(IncidentsListRequest.self, from: body)
             let filter = try IncidentFilter(list: request, now: clock())
-            let matching = try sorted(store.all().filter { filter.matches($0.incident) }, by: request.sortBy)
+            // Positions in the store's list, so that only the page's incidents are copied.
+            let all = store.all()
+            let matching = try order(all.indices.filter { filter.matches(all[$0].incident) }, of: all, by: request.sortBy)
             let page = try Page(cursor: request.cursor, mode: request.mode, limit: request.limit, count: matching.count)
-            return (200, IncidentsListResponse(incidents: Array(matching[page.range]), nextCursor: page.next, prevCursor: page.previous))
+            return (200, IncidentsListResponse(incidents: matching[page.range].map { all[$0].incident }, nextCursor: page.next, prevCursor: page.previous))
         case "incidents.group":
             let request = try RequestDecoder.decode(IncidentsGroupRequest.self, from: body)
             let filter = try IncidentFilter(group: request, now: clock())
-            let matching = try sorted(store.all().filter { filter.matches($0.incident) }, by: request.sortBy)
+            let all = store.all()
+            let matching = try order(all.indices.filter { filter.matches(all[$0].incident) }, of: all, by: request.sortBy).map { all[$0].incident }
             let groups = try IncidentGrouping.groups(of: matching, by: request.groupBy, tenant: store.tenant)
             let perGroup = try Self.limit(request.limitPerGroup.map(Int.init), field: "limit_per_group")
             let page = try Page(cursor: request.cursor, mode: request.mode, limit: request.limit, count: groups.count)
@@ -69,8 +72,9 @@ struct IncidentService: Sendable {
         return min(value, maximumLimit)
     }
 
-    /// Sorts by `sort_by` entries (`field`, `field:asc`, `field:desc`, `-field`); creation order otherwise.
-    private func sorted(_ entries: [(seq: Int64, incident: Incident)], by sortBy: [String]?) throws(SandboxFailure) -> [Incident] {
+    /// `positions` of `all` in the order of the `sort_by` entries (`field`, `field:asc`,
+    /// `field:desc`, `-field`); creation order (the order of `all`) otherwise.
+    private func order(_ positions: [Int], of all: [(seq: Int64, incident: Incident)], by sortBy: [String]?) throws(SandboxFailure) -> [Int] {
         var keys: [(field: String, descending: Bool)] = []
         for (index, raw) in (sortBy ?? []).enumerated() {
             var field = raw
@@ -92,16 +96,15 @@ struct IncidentService: Sendable {
             }
             keys.append((field, descending))
         }
-        // The entries come in creation order, which is the order without sort keys.
-        guard !keys.isEmpty else { return entries.map(\.incident) }
-        return entries.sorted { left, right in
+        guard !keys.isEmpty else { return positions }
+        return positions.sorted { left, right in
             for key in keys {
-                let a = IncidentFilter.sortValue(left.incident, key.field)
-                let b = IncidentFilter.sortValue(right.incident, key.field)
+                let a = IncidentFilter.sortValue(all[left].incident, key.field)
+                let b = IncidentFilter.sortValue(all[right].incident, key.field)
                 if a != b { return key.descending ? a > b : a < b }
             }
-            return left.seq < right.seq
-        }.map(\.incident)
+            return all[left].seq < all[right].seq
+        }
     }
 }
 
