@@ -113,7 +113,7 @@ final class CommentBindings {
             for entry in try ResponseShape.items(in: page, key: "timeline_entries", operation: function) {
                 guard case .object(let entryFields) = entry, entryFields["type"] == .string("timeline_comment") else { continue }
                 // The claims of `--- @claim` are runbook's bookkeeping, not the responders' conversation.
-                if case .string(let reference)? = entryFields["external_ref"], reference.hasPrefix(IncidentClaims.referencePrefix) { continue }
+                if IncidentClaims.isClaim(entryFields) { continue }
                 items.append(LuaJSON.lua(from: entry))
             }
             return [.array(items), .boolean(try walks.advance(walkID, walk, to: page["next_cursor"]))]

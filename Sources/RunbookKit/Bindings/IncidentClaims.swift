@@ -110,6 +110,12 @@ final class IncidentClaims {
         ])
     }
 
+    /// Whether a timeline entry is a claim (runbook's bookkeeping, not the responders' conversation).
+    static func isClaim(_ entry: [String: JSONValue]) -> Bool {
+        if case .string(let reference)? = entry["external_ref"] { return reference.hasPrefix(referencePrefix) }
+        return false
+    }
+
     /// Who holds a claim, from its entry's text: `run 20261129T113000-1a2b3c on host-b`.
     static func holder(of entry: JSONValue) -> String {
         guard case .object(let fields) = entry, case .object(let found)? = fields["timeline_entry"],

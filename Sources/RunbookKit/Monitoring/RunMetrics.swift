@@ -90,8 +90,10 @@ struct RunMetrics: Sendable, Equatable {
         self.exitCode = exitCode
         var changes: [String: Int] = [:]
         var requests: [String: Int] = [:]
+        var claims: [DevRevConnection.CallRecord.ClaimResult: Int] = [:]
         for call in report.calls {
             requests[call.status.map(String.init) ?? "none", default: 0] += 1
+            if let claim = call.claim { claims[claim, default: 0] += 1 }
             if let status = call.status, (200..<300).contains(status), call.claim == nil,
                let operation = DevRevOperation(named: call.operation), !operation.isRead
             {
@@ -101,8 +103,8 @@ struct RunMetrics: Sendable, Equatable {
         self.changes = changes
         self.requests = requests
         rateLimitWait = report.rateLimitWait
-        claimsTaken = report.calls.filter { $0.claim == .taken }.count
-        claimsLost = report.calls.filter { $0.claim == .lost }.count
+        claimsTaken = claims[.taken] ?? 0
+        claimsLost = claims[.lost] ?? 0
     }
 
     init(

@@ -183,7 +183,7 @@ final class AuditJournal: Sendable {
     }
 
     deinit {
-        if syncs, unsynced.withLock({ $0 }) { fsync(descriptor) }
+        if unsynced.withLock({ $0 }) { fsync(descriptor) }
         close(descriptor)
     }
 
@@ -191,8 +191,11 @@ final class AuditJournal: Sendable {
     /// failure here is reported like a failed write, on the records' behalf.
     func flush() {
         writer.sync {
-            guard syncs, unsynced.withLock({ $0 }) else { return }
-            unsynced.withLock { $0 = false }
+            let pending = unsynced.withLock { flag in
+                defer { flag = false }
+                return flag
+            }
+            guard pending else { return }
             fsyncs.add(1, ordering: .relaxed)
             if fsync(descriptor) != 0 {
                 let failure = Failure(path: path, reason: String(cString: strerror(errno)))
@@ -337,8 +340,9 @@ final class AuditJournal: Sendable {
         }
         // An outcome rides on the next intent's flush (or `flush()`); everything else is on disk
         // before the change it records is sent.
-        guard syncs, record.event != .outcome else {
-            unsynced.withLock { $0 = syncs }
+        guard syncs else { return }
+        guard record.event != .outcome else {
+            unsynced.withLock { $0 = true }
             return
         }
         unsynced.withLock { $0 = false }

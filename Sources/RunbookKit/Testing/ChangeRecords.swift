@@ -28,7 +28,7 @@ enum ChangeRecords {
             case .delete:
                 records.append(record("delete", change.incident))
             case .comment, .deleteComment:
-                guard case .object(let entry)? = change.comment, !isClaim(entry) else { continue }
+                guard case .object(let entry)? = change.comment, !IncidentClaims.isClaim(entry) else { continue }
                 records.append(record(change.operation.rawValue, change.incident, after: entry["body"]))
             }
         }
@@ -64,22 +64,17 @@ enum ChangeRecords {
     /// The comments a run posted: incident, body, labels, external_ref, visibility.
     static func comments(_ changes: [SandboxChange]) -> [JSONValue] {
         changes.compactMap { change in
-            guard change.operation == .comment, case .object(let entry)? = change.comment, !isClaim(entry) else { return nil }
+            guard change.operation == .comment, case .object(let entry)? = change.comment, !IncidentClaims.isClaim(entry) else { return nil }
             return comment(incident: change.incident, entry)
         }
     }
 
-    /// A claim of `--- @claim` or `incident.claim`: runbook's bookkeeping, listed apart
-    /// (`result.claims`), never among the changes or the comments.
-    static func isClaim(_ entry: [String: JSONValue]) -> Bool {
-        if case .string(let reference)? = entry["external_ref"] { return reference.hasPrefix(IncidentClaims.referencePrefix) }
-        return false
-    }
 
-    /// The claims a run took (planned, in a dry run): incident and reference.
+    /// The claims a run took (planned, in a dry run), listed apart from its changes and comments:
+    /// incident and reference.
     static func claims(_ changes: [SandboxChange]) -> [JSONValue] {
         changes.compactMap { change in
-            guard change.operation == .comment, case .object(let entry)? = change.comment, isClaim(entry) else { return nil }
+            guard change.operation == .comment, case .object(let entry)? = change.comment, IncidentClaims.isClaim(entry) else { return nil }
             return .object(["incident": .string(change.incident), "reference": entry["external_ref"] ?? .null])
         }
     }

@@ -190,7 +190,7 @@ final class TestCaseContext {
     func comments(_ reference: String) throws(Problem) -> LuaValue {
         .array(try startedSandbox().comments(on: reference).filter { entry in
             guard case .object(let fields) = entry else { return true }
-            return !ChangeRecords.isClaim(fields)
+            return !IncidentClaims.isClaim(fields)
         }.map { LuaJSON.lua(from: Self.withoutNulls($0)) })
     }
 
