@@ -94,17 +94,17 @@ public enum RFC3339 {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         guard milliseconds.magnitude < 1e17 else { return format(unixSeconds: milliseconds < 0 ? -253_402_300_800 : 253_402_300_799) }
         let total = Int64(milliseconds)
-        let (seconds, fraction) = (total.floorDivided(by: 1000), total.floorModulo(1000))
-        return civil(seconds) + "." + pad(Int(fraction), 3) + "Z"
+        return text(total.floorDivided(by: 1000), milliseconds: Int(total.floorModulo(1000)))
     }
 
     /// Whole seconds: `2026-11-26T12:00:00Z`.
     public static func format(unixSeconds seconds: Int64) -> String {
-        civil(seconds) + "Z"
+        text(seconds, milliseconds: nil)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS` of Unix seconds (Howard Hinnant's civil_from_days).
-    private static func civil(_ seconds: Int64) -> String {
+    /// `YYYY-MM-DDTHH:MM:SS[.mmm]Z` of Unix seconds (Howard Hinnant's civil_from_days), written
+    /// digit by digit. A year outside 0 to 9999 is written with as many digits as it needs.
+    private static func text(_ seconds: Int64, milliseconds: Int?) -> String {
         let days = seconds.floorDivided(by: 86_400)
         let second = Int(seconds.floorModulo(86_400))
         let z = days + 719_468
@@ -113,11 +113,34 @@ public enum RFC3339 {
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
         let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T"
-            + "\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        guard (0...9999).contains(year) else {
+            var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
+            if let milliseconds { text += "." + pad(milliseconds, 3) }
+            return text + "Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int, _ width: Int) {
+                var rest = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+                index += width
+            }
+            func put(_ character: Unicode.Scalar) {
+                buffer[index] = UInt8(ascii: character)
+                index += 1
+            }
+            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+            put(second / 3600, 2); put(":"); put(second / 60 % 60, 2); put(":"); put(second % 60, 2)
+            if let milliseconds { put("."); put(milliseconds, 3) }
+            put("Z")
+            return index
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -21,8 +21,8 @@ public enum ResponseSchema {
     /// Nil when the parsed `value` matches the response schema of `operation` (or it has none).
     public static func problem(in value: JSONValue, of operation: DevRevOperation) -> String? {
         guard let root = ResponseShapes.roots[operation.name] else { return nil }
-        var path: [PathStep] = []
-        return check(value, against: .object(root), path: &path)
+        guard let mismatch = check(value, against: .object(root)) else { return nil }
+        return "\(place(mismatch.steps.reversed())): \(mismatch.detail)"
     }
 
     private enum PathStep {
@@ -30,60 +30,72 @@ public enum ResponseSchema {
         case index(Int)
     }
 
-    private static func check(_ value: JSONValue, against shape: ResponseShape, path: inout [PathStep]) -> String? {
-        func mismatch(_ expected: String) -> String { "\(place(path)): expected \(expected)" }
+    /// Where (innermost step first, added as the check returns) and what.
+    private struct Mismatch {
+        var steps: [PathStep] = []
+        var detail: String
+
+        init(expected: String) { detail = "expected \(expected)" }
+        init(detail: String) { self.detail = detail }
+
+        func inside(_ step: PathStep) -> Mismatch {
+            var outer = self
+            outer.steps.append(step)
+            return outer
+        }
+    }
+
+    /// The path is made only when something does not match.
+    private static func check(_ value: JSONValue, against shape: ResponseShape) -> Mismatch? {
         switch shape {
         case .any:
             return nil
         case .string:
             if case .string = value { return nil }
-            return mismatch("String")
+            return Mismatch(expected: "String")
         case .int64:
             if case .integer = value { return nil }
-            return mismatch("Int64")
+            return Mismatch(expected: "Int64")
         case .int32:
             if case .integer(let number) = value, Int32(exactly: number) != nil { return nil }
-            return mismatch("Int32")
+            return Mismatch(expected: "Int32")
         case .number:
             switch value {
             case .integer, .number: return nil
-            default: return mismatch("Double")
+            default: return Mismatch(expected: "Double")
             }
         case .boolean:
             if case .bool = value { return nil }
-            return mismatch("Bool")
+            return Mismatch(expected: "Bool")
         case .freeform:
             if case .object = value { return nil }
-            return mismatch("an object")
+            return Mismatch(expected: "an object")
         case .array(let item):
-            guard case .array(let items) = value else { return mismatch("an array") }
+            guard case .array(let items) = value else { return Mismatch(expected: "an array") }
             for (index, element) in items.enumerated() {
-                path.append(.index(index))
-                defer { path.removeLast() }
-                if element == .null { return "\(place(path)): expected \(item.typeName), got null" }
-                if let problem = check(element, against: item, path: &path) { return problem }
+                if case .null = element { return Mismatch(detail: "expected \(item.typeName), got null").inside(.index(index)) }
+                if let mismatch = check(element, against: item) { return mismatch.inside(.index(index)) }
             }
             return nil
         case .object(let index):
             let object = ResponseShapes.objects[index]
             // A model without fields decodes from anything (incidents.delete's `{}`).
             if object.fields.isEmpty { return nil }
-            guard case .object(let members) = value else { return mismatch("an object") }
-            for (key, member) in members where member != .null {
+            guard case .object(let members) = value else { return Mismatch(expected: "an object") }
+            for (key, member) in members {
+                if case .null = member { continue }
                 guard let field = object.fields[key] else { continue }
-                path.append(.key(key))
-                defer { path.removeLast() }
-                if let problem = check(member, against: field, path: &path) { return problem }
+                if let mismatch = check(member, against: field) { return mismatch.inside(.key(key)) }
             }
             return nil
         }
     }
 
     /// `incident.owned_by[0].id`; `the body` at the top.
-    private static func place(_ path: [PathStep]) -> String {
-        guard !path.isEmpty else { return "the body" }
+    private static func place(_ steps: some Collection<PathStep>) -> String {
+        guard !steps.isEmpty else { return "the body" }
         var text = ""
-        for step in path {
+        for step in steps {
             switch step {
             case .index(let index): text += "[\(index)]"
             case .key(let key): text += text.isEmpty ? key : ".\(key)"

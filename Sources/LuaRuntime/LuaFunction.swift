@@ -8,11 +8,20 @@ import CLuaBridge
 /// its table (with `__tostring` giving its description), any other error its description.
 public final class LuaFunction {
     public typealias Body = (inout LuaCall) throws -> [LuaValue]
+    /// A body that pushes its results as it makes them (see `LuaResults`).
+    public typealias ResultsBody = (inout LuaCall, inout LuaResults) throws -> Void
 
     let name: String
-    let body: Body
+    let body: ResultsBody
 
     public init(name: String, _ body: @escaping Body) {
+        self.name = name
+        self.body = { call, results in
+            for value in try body(&call) { try results.push(value) }
+        }
+    }
+
+    public init(name: String, results body: @escaping ResultsBody) {
         self.name = name
         self.body = body
     }
@@ -21,25 +30,25 @@ public final class LuaFunction {
     /// RB_CALL_* codes for the trampoline.
     func invoke(_ state: OpaquePointer) -> Int32 {
         var call = LuaCall(state: state, functionName: name)
+        var results = LuaResults(state: state)
         let writer = LuaStackWriter(state: state)
         do {
-            let results = try body(&call)
-            guard lua_checkstack(state, Int32(clamping: results.count + 3)) != 0 else { return RB_CALL_NOSTACK }
-            let base = lua_gettop(state)
-            for result in results where !writer.push(result) {
-                lua_settop(state, base)
-                writer.pushString("\(name): a result could not be passed to Lua (nested too deeply)")
-                return RB_CALL_ERROR
-            }
-            return Int32(results.count)
+            try body(&call, &results)
+            return results.count
         } catch {
+            lua_settop(state, results.base)
             guard lua_checkstack(state, 4) != 0 else { return RB_CALL_NOSTACK }
-            if let raisable = error as? LuaRaisableError, writer.push(raisable.luaErrorValue) {
+            switch error {
+            case LuaResultError.noStack:
+                return RB_CALL_NOSTACK
+            case LuaResultError.nestedTooDeeply:
+                writer.pushString("\(name): a result could not be passed to Lua (nested too deeply)")
+            case let raisable as LuaRaisableError where writer.push(raisable.luaErrorValue):
                 if lua_type(state, -1) == LUA_TTABLE {
                     writer.pushString(raisable.luaErrorDescription)
                     rb_set_error_description(state)
                 }
-            } else {
+            default:
                 writer.pushString(String(describing: error))
             }
             return RB_CALL_ERROR

@@ -99,11 +99,12 @@ struct LuaStackReader {
         defer { ancestors.remove(identity) }
         guard lua_checkstack(state, 3) != 0 else { throw failure("the Lua stack is exhausted") }
 
-        // Sized up front: growing a dictionary one rehash at a time dominated reading small tables.
         let length = Int(lua_rawlen(state, index))
-        var items: [Int64: LuaValue] = [:]
-        var fields: [String: LuaValue] = [:]
-        if length > 0 { items.reserveCapacity(length) } else { fields.reserveCapacity(8) }
+        if length > 0, let array = try readSequence(at: index, length: length) { return .array(array) }
+
+        // Sized up front: growing a dictionary one rehash at a time dominated reading small tables.
+        var items = [Int64: LuaValue](minimumCapacity: length)
+        var fields = [String: LuaValue](minimumCapacity: length > 0 ? 0 : 8)
         var firstField: String?
 
         lua_pushnil(state)
@@ -165,5 +166,36 @@ struct LuaStackReader {
             array.append(value)
         }
         return .array(array)
+    }
+
+    /// The common array: exactly the keys 1...length, read by index without a dictionary. Nil
+    /// (nothing read) when the table has any other key; the general reader then says what is wrong.
+    private mutating func readSequence(at index: Int32, length: Int) throws(LuaConversionError) -> [LuaValue]? {
+        var keys = 0
+        lua_pushnil(state)
+        while lua_next(state, index) != 0 {
+            keys += 1
+            guard keys <= length, lua_type(state, -2) == LUA_TNUMBER, lua_isinteger(state, -2) != 0 else {
+                rb_pop(state, 2)
+                return nil
+            }
+            rb_pop(state, 1)
+        }
+        guard keys == length else { return nil }
+        var array: [LuaValue] = []
+        array.reserveCapacity(length)
+        for position in 1...length {
+            // A hole with as many integer keys as the length: some key lies outside 1...length.
+            guard lua_rawgeti(state, index, Int64(position)) != LUA_TNIL else {
+                rb_pop(state, 1)
+                return nil
+            }
+            // readValueOnTop pops the value and a key below it on failure; give it a key to pop.
+            lua_pushnil(state)
+            lua_rotate(state, -2, 1)
+            array.append(try readValueOnTop(under: .index(position)))
+            rb_pop(state, 2)
+        }
+        return array
     }
 }

@@ -73,6 +73,18 @@ struct RFC3339Tests {
         #expect(RFC3339.normalize("0001-01-01T00:00:00Z") == "0001-01-01T00:00:00.000Z", "proleptic Gregorian, not Julian")
         #expect(RFC3339.normalize("1582-10-10T00:00:00Z") == "1582-10-10T00:00:00.000Z")
         #expect(RFC3339.normalize("9999-12-31T23:59:59.999Z") == "9999-12-31T23:59:59.999Z")
+        // An offset can carry the first day of year 1 back into year 0, which is written as it is.
+        #expect(RFC3339.normalize("0001-01-01T00:00:00+01:00") == "0000-12-31T23:00:00.000Z")
+    }
+
+    @Test func formattingAgreesWithFoundationAcrossTheYears1600To9999() {
+        var seconds: Int64 = -11_676_096_000  // 1600-01-01
+        while seconds < RFC3339.unixSecondsRange.upperBound {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds) + 0.125)
+            #expect(RFC3339.format(date) == date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            #expect(RFC3339.parse(RFC3339.format(unixSeconds: seconds)) == Date(timeIntervalSince1970: TimeInterval(seconds)))
+            seconds += 527_040_013  // about 16.7 years and 13 s, so every field moves
+        }
     }
 
     @Test func formattingAgreesWithFoundationInTheGregorianEra() {

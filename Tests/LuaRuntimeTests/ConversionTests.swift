@@ -57,6 +57,19 @@ struct ConversionTests {
         #expect(await conversionError(#"{["\xff"] = 1}"#)?.contains("argument #1: has a key that is not valid UTF-8") == true)
     }
 
+    /// Arrays are read by index when their keys are exactly 1...#t; every other table with a
+    /// length goes through the general reader, which names what is wrong.
+    @Test func tablesWithALengthButOtherKeysAreNotReadAsArrays() async {
+        // As many integer keys as the length, one of them past it.
+        #expect(await conversionError("{[1] = 'a', [3] = 'c', [7] = 'g'}")?.contains("argument #1: has a hole at [2]") == true)
+        #expect(await conversionError("{'a', 'b', [4] = 'd'}")?.contains("has a hole at [3]; arrays need every index from 1 to 4") == true)
+        #expect(await conversionError("{'a', 'b', [-1] = 'z'}")?.contains("argument #1: has the index [-1]; arrays start at [1]") == true)
+        #expect(await conversionError("{'a', 'b', x = 1}")?.contains("argument #1: mixes array items ([1]) and named fields ('x')") == true)
+        #expect(await conversionError("{'a', {b = {1, 0/0}}}")?.contains("argument #1[2].b[2]: NaN is not allowed") == true)
+        let outcome = await convert("{'a', {b = {1, 2.5}}, t.null, {}}")
+        #expect(outcome.results == [["a", .object(["b": [1, 2.5]]), .null, .emptyTable]])
+    }
+
     @Test func cyclesAreErrorsNotCrashes() async {
         let message = await Lua.run("local a = {}; a.self = a; return t.echo(a)", modules: { [Lua.testModule()] }).error?.message
         #expect(message?.contains("argument #1.self: the table contains itself (a cycle)") == true)

@@ -26,6 +26,52 @@ struct SwiftFunctionTests {
         #expect(uncaught.error?.value == .object(["type": "not_found", "status": 404]))
     }
 
+    /// Results built in place reach Lua as the same values a `LuaValue` would make; a table
+    /// nested past the limit is an error at the calling line, and nothing half-built is returned.
+    @Test func resultsBuiltInPlace() async {
+        let outcome = await Lua.run("local t, extra = b.build(2)\nreturn t, extra == nil, select('#', b.build(0))", modules: { [Self.builder()] })
+        #expect(outcome.error == nil)
+        #expect(outcome.results == [
+            .object(["name": "Payments é", "items": [.integer(.max), 1.5, .null], "none": .array([]), "nested": [[true]]]),
+            true, 2,
+        ])
+        let deep = await Lua.run("local ok, err = pcall(b.build, 500)\nreturn ok, err", modules: { [Self.builder()] })
+        #expect(deep.results == [false, "test.lua:1: build: a result could not be passed to Lua (nested too deeply)"])
+    }
+
+    /// `b.build(depth)`: a table with every kind of value, `nested` holding `true` under `depth` arrays, then nil.
+    private static func builder() -> LuaModule {
+        let build = LuaFunction(name: "build") { call, results in
+            let depth = Int(try call.value(at: 1).integerValue ?? 0)
+            try results.beginTable(fields: 4)
+            try results.pushString("name")
+            try results.pushString("Payments é")
+            results.setField()
+            try results.pushString("items")
+            try results.beginTable(items: 3)
+            try results.pushInteger(.max); results.setItem(1)
+            try results.pushNumber(1.5); results.setItem(2)
+            try results.pushNull(); results.setItem(3)
+            results.endTable()
+            results.setField()
+            try results.pushString("none")
+            try results.beginTable(emptyArray: true)
+            results.endTable()
+            results.setField()
+            try results.pushString("nested")
+            for _ in 0..<depth { try results.beginTable(items: 1) }
+            try results.pushBoolean(true)
+            for _ in 0..<depth {
+                results.setItem(1)
+                results.endTable()
+            }
+            results.setField()
+            results.endTable()
+            try results.pushNil()
+        }
+        return LuaModule(name: "b", functions: [build])
+    }
+
     @Test func argumentConversionErrorsAreCatchable() async {
         let outcome = await Lua.run(
             "return pcall(function() return t.echo({1, nil, 3}) end)", modules: { [Lua.testModule()] })

@@ -54,6 +54,9 @@ private struct Cursor {
     let maximumDepth: Int
     var budget: Int
     var offset = 0
+    /// The fields of the objects being parsed, one list per depth, kept between objects so that
+    /// each object's dictionary is made once at its final size.
+    var pendingFields: [[(key: String, value: JSONValue, offset: Int)]] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, budget: Int) {
         self.bytes = bytes
@@ -152,11 +155,17 @@ private struct Cursor {
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         try enter(depth)
         offset += 1
-        var fields: [String: JSONValue] = [:]
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             offset += 1
-            return .object(fields)
+            return .object([:])
+        }
+        while pendingFields.count <= depth { pendingFields.append([]) }
+        var pending: [(key: String, value: JSONValue, offset: Int)] = []
+        swap(&pending, &pendingFields[depth])
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            swap(&pending, &pendingFields[depth])
         }
         while true {
             skipWhitespace()
@@ -170,14 +179,17 @@ private struct Cursor {
             guard current == UInt8(ascii: ":") else { throw failure("expected ':' after the key, found \(describeCurrent())") }
             offset += 1
             skipWhitespace()
-            let item = try value(depth: depth)
-            guard fields.updateValue(item, forKey: key) == nil else {
-                throw failure("the key \"\(key)\" appears twice in one object", at: keyStart)
-            }
+            pending.append((key, try value(depth: depth), keyStart))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "}"): offset += 1; return .object(fields)
+            case UInt8(ascii: "}"):
+                offset += 1
+                var fields = [String: JSONValue](minimumCapacity: pending.count)
+                for field in pending where fields.updateValue(field.value, forKey: field.key) != nil {
+                    throw failure("the key \"\(field.key)\" appears twice in one object", at: field.offset)
+                }
+                return .object(fields)
             default: throw failure("expected ',' or '}' in an object, found \(describeCurrent())")
             }
         }

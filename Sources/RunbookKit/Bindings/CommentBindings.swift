@@ -25,7 +25,7 @@ final class CommentBindings {
     static let options: Set<String> = ["labels", "private_to", "expires_at", "external_ref", "body_type", "visibility"]
 
     var comment: LuaFunction {
-        LuaFunction(name: "comment") { [self] call in
+        LuaFunction(name: "comment") { [self] call, results in
             let function = "incident.comment"
             try scope.permit(function, declaredAs: "comment")
             let id = try call.incidentID(in: function)
@@ -54,12 +54,12 @@ final class CommentBindings {
             fields["body_type"] = fields["body_type"] ?? .string("text")
             let request = try RequestConverter(function: function).convert(.object(fields), shape: RequestShapes.timelineEntriesCreateRequest)
             try Self.checkBounds(request, function)
-            return try IncidentModule.skippingClaimed { [try post(request, incident: id)] }
+            try IncidentModule.skippingClaimed(&results) { try post(request, incident: id) }
         }
     }
 
     /// Posts the comment; on a 409 met by a retry, fetches what the earlier attempt posted.
-    private func post(_ request: JSONValue, incident id: String) throws(ScriptFailure) -> LuaValue {
+    private func post(_ request: JSONValue, incident id: String) throws(ScriptFailure) -> JSONValue {
         var response = try connection.perform(.createTimelineEntryWithExternalRef, body: request, incident: id)
         if response == .null, case .object(let fields) = request, let reference = fields["external_ref"] {
             response = try connection.send(.getTimelineEntry, body: .object(["id": .string(id), "external_ref": reference]), incident: id)
@@ -67,7 +67,7 @@ final class CommentBindings {
         guard case .object(let fields) = response, let entry = fields["timeline_entry"] else {
             throw ScriptFailure(type: "malformed_response", message: "incident.comment: the response has no timeline_entry")
         }
-        return LuaJSON.lua(from: entry)
+        return entry
     }
 
     /// The lengths and counts the schema bounds and the request shapes do not carry.
@@ -94,7 +94,7 @@ final class CommentBindings {
     /// `incident_comments_page(id, opts, walk)`: one page of the incident's comments and whether
     /// more follow. Entries that are not comments (change events) are left out.
     var commentsPage: LuaFunction {
-        LuaFunction(name: "incident_comments_page") { [self] call in
+        LuaFunction(name: "incident_comments_page") { [self] call, results in
             let function = "incident.comments"
             let id = try call.incidentID(in: function)
             var fields: [String: LuaValue] = [:]
@@ -109,14 +109,16 @@ final class CommentBindings {
             guard case .object(let page) = try connection.readPage(.listTimelineEntries, body: request, incident: id) else {
                 throw ScriptFailure(type: "malformed_response", message: "\(function): the response is not an object")
             }
-            var items: [LuaValue] = []
+            var items: [JSONValue] = []
             for entry in try ResponseShape.items(in: page, key: "timeline_entries", operation: function) {
                 guard case .object(let entryFields) = entry, entryFields["type"] == .string("timeline_comment") else { continue }
                 // The claims of `--- @claim` are runbook's bookkeeping, not the responders' conversation.
                 if IncidentClaims.isClaim(entryFields) { continue }
-                items.append(LuaJSON.lua(from: entry))
+                items.append(entry)
             }
-            return [.array(items), .boolean(try walks.advance(walkID, walk, to: page["next_cursor"]))]
+            let more = try walks.advance(walkID, walk, to: page["next_cursor"])
+            try LuaJSON.push(.array(items), to: &results)
+            try results.pushBoolean(more)
         }
     }
 }

@@ -10,7 +10,7 @@ import LuaRuntime
 /// a lost connection only when safe to repeat: reads, `*.update`, `*.delete`.
 enum DevRevModule {
     static func make(connection: DevRevConnection, scope: MutationScope) -> LuaModule {
-        let call = LuaFunction(name: "call") { call in
+        let call = LuaFunction(name: "call") { call, results in
             let function = "devrev.call"
             guard call.typeName(at: 1) == "string", let name = try? call.value(at: 1).stringValue else {
                 throw ScriptFailure.validation(function, field: nil, "expected an operation name such as \"works.update\", got \(call.typeName(at: 1))")
@@ -34,7 +34,7 @@ enum DevRevModule {
             }
             if !operation.isRead { try scope.permitCall(operation) }
             let response = try connection.performCall(operation, body: body)
-            return [response == .null ? .nil : LuaJSON.lua(from: response)]
+            if response == .null { try results.pushNil() } else { try LuaJSON.push(response, to: &results) }
         }
         return LuaModule(name: "devrev", functions: [call])
     }

@@ -7,8 +7,8 @@ enum IncidentModule {
     /// `scope`: what the script's `@changes` declaration allows. `runID` makes comment references.
     static func make(connection: DevRevConnection, scope: MutationScope = MutationScope(declared: nil), runID: String = "test") -> [LuaModule] {
 
-        func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> LuaValue {
-            LuaJSON.lua(from: .object(try ResponseShape.incident(in: response, operation: operation)))
+        func incidentOf(_ response: JSONValue, _ operation: String) throws(ScriptFailure) -> JSONValue {
+            .object(try ResponseShape.incident(in: response, operation: operation))
         }
 
         func table(_ call: LuaCall, _ function: String) throws -> LuaValue {
@@ -23,19 +23,21 @@ enum IncidentModule {
             return nil
         }
 
-        let update = LuaFunction(name: "update") { call in
+        let update = LuaFunction(name: "update") { call, results in
             let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
             if case .object(let fields) = body { try scope.permitUpdate(fields: fields.keys.filter { $0 != "id" }.sorted()) }
-            return try skippingClaimed { [try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")] }
+            try skippingClaimed(&results) {
+                try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")
+            }
         }
-        let get = LuaFunction(name: "get") { call in
+        let get = LuaFunction(name: "get") { call, results in
             let id = try call.incidentID(in: "incident.get")
-            return [try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get")]
+            try LuaJSON.push(try incidentOf(try connection.perform(.getIncident, body: .object(["id": .string(id)]), incident: id), "incident.get"), to: &results)
         }
-        let create = LuaFunction(name: "create") { call in
+        let create = LuaFunction(name: "create") { call, results in
             try scope.permit("incident.create", declaredAs: "create")
             let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
-            return [try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create")]
+            try LuaJSON.push(try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create"), to: &results)
         }
         let delete = LuaFunction(name: "delete") { call in
             try scope.permit("incident.delete", declaredAs: "delete")
@@ -67,24 +69,24 @@ enum IncidentModule {
             case .lost(let holder): return [false, .string(LuaString(holder))]
             }
         }
-        let group = LuaFunction(name: "group") { call in
+        let group = LuaFunction(name: "group") { call, results in
             let request = try RequestConverter(function: "incident.group").convert(try table(call, "incident.group"), shape: RequestShapes.incidentsGroupRequest)
-            guard case .object(var fields) = request else { return [] }
-            var groups: [LuaValue] = []
+            guard case .object(var fields) = request else { return }
+            var groups: [JSONValue] = []
             var walk = CursorWalk(operation: "incident.group")
             repeat {
                 if let cursor = walk.cursor { fields["cursor"] = .string(cursor) }
                 guard case .object(let page) = try connection.perform(.groupIncidents, body: .object(fields), incident: nil) else {
                     throw ScriptFailure(type: "malformed_response", message: "incident.group: the response is not an object")
                 }
-                if case .array(let items)? = page["groups"] { groups += items.map(LuaJSON.lua(from:)) }
+                if case .array(let items)? = page["groups"] { groups += items }
                 do throws(DevRevError) {
                     try walk.advance(to: Planner.text(page["next_cursor"]))
                 } catch {
                     throw ScriptFailure(error)
                 }
             } while !walk.finished
-            return [.array(groups)]
+            try LuaJSON.push(.array(groups), to: &results)
         }
         let walks = PageWalks()
         /// `invalid(function, problem)`: the prelude's argument checks raise the same error table as
@@ -92,7 +94,7 @@ enum IncidentModule {
         let invalid = LuaFunction(name: "invalid") { call in
             throw ScriptFailure.validation(try call.value(at: 1).stringValue ?? "incident", field: nil, try call.value(at: 2).stringValue ?? "invalid argument")
         }
-        let listPage = LuaFunction(name: "incident_list_page") { call in
+        let listPage = LuaFunction(name: "incident_list_page") { call, results in
             var filters = try table(call, "incident.list")
             let (id, walk) = try walks.walk(call, at: 2, in: "incident.list")
             if let cursor = walk.cursor {
@@ -106,8 +108,10 @@ enum IncidentModule {
             guard case .object(let page) = response else {
                 throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
             }
-            let items = LuaValue.array(try ResponseShape.items(in: page, key: "incidents", operation: "incident.list").map(LuaJSON.lua(from:)))
-            return [items, .boolean(try walks.advance(id, walk, to: page["next_cursor"]))]
+            let items = try ResponseShape.items(in: page, key: "incidents", operation: "incident.list")
+            let more = try walks.advance(id, walk, to: page["next_cursor"])
+            try LuaJSON.push(.array(items), to: &results)
+            try results.pushBoolean(more)
         }
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [
@@ -124,6 +128,19 @@ enum IncidentModule {
         } catch let failure as ScriptFailure where failure.type == "claimed" {
             return [.nil, .string(LuaString(failure.message))]
         }
+    }
+
+    /// `skippingClaimed` for a change whose answer is pushed as it is.
+    static func skippingClaimed(_ results: inout LuaResults, _ change: () throws -> JSONValue) throws {
+        let answer: JSONValue
+        do {
+            answer = try change()
+        } catch let failure as ScriptFailure where failure.type == "claimed" {
+            try results.pushNil()
+            try results.pushString(failure.message)
+            return
+        }
+        try LuaJSON.push(answer, to: &results)
     }
 
     /// `incident.claim`'s `window`: a duration such as "30m", or seconds.

@@ -13,18 +13,20 @@ enum JSONModule {
                 throw ScriptFailure.validation("json.encode", field: failure.path.isEmpty ? nil : failure.path, failure.problem)
             }
         }
-        let decode = LuaFunction(name: "decode") { call in
+        let decode = LuaFunction(name: "decode") { call, results in
             guard call.typeName(at: 1) == "string", case .string(let text) = try call.argument(1, in: "json.decode") else {
                 throw ScriptFailure.validation("json.decode", field: nil, "expected a string, got \(call.typeName(at: 1))")
             }
             // The text is already in the VM; its decoded form may take what the VM has left.
             let parser = JSONParser(maximumDepth: LuaJSON.maximumDepth, byteBudget: call.memoryHeadroom.map { $0 / 2 } ?? .max)
+            let value: JSONValue
             do throws(JSONParseError) {
-                return [LuaJSON.lua(from: try parser.parse(text.bytes))]
+                value = try parser.parse(text.bytes)
             } catch {
                 if error.overBudget { call.exceedMemoryLimit() }
                 throw ScriptFailure.validation("json.decode", field: nil, "not valid JSON: \(error)")
             }
+            try LuaJSON.push(value, to: &results)
         }
         let array = LuaFunction(name: "array") { call in
             guard call.argumentCount > 0 else { return [.array([])] }

@@ -49,6 +49,32 @@ enum LuaJSON {
         }
     }
 
+    /// Pushes `value` onto the Lua stack as `lua(from:)` converts it, without the `LuaValue` in between.
+    static func push(_ value: JSONValue, to results: inout LuaResults) throws(LuaResultError) {
+        switch value {
+        case .null: try results.pushNull()
+        case .bool(let flag): try results.pushBoolean(flag)
+        case .integer(let integer): try results.pushInteger(integer)
+        case .number(let number): try results.pushNumber(number)
+        case .string(let text): try results.pushString(text)
+        case .array(let items):
+            try results.beginTable(items: items.count, emptyArray: items.isEmpty)
+            for (offset, item) in items.enumerated() {
+                try push(item, to: &results)
+                results.setItem(offset + 1)
+            }
+            results.endTable()
+        case .object(let fields):
+            try results.beginTable(fields: fields.count)
+            for (key, item) in fields {
+                try results.pushString(key)
+                try push(item, to: &results)
+                results.setField()
+            }
+            results.endTable()
+        }
+    }
+
     /// Compact JSON, keys sorted (see `JSONWriter`).
     static func encode(_ value: JSONValue) throws -> [UInt8] {
         try JSONWriter.bytes(value)

@@ -44,8 +44,7 @@ struct RequestConverter {
         default:
             throw fail(path, "expected a table, got \(describe(value))")
         }
-        var result: [String: JSONValue] = [:]
-        result.reserveCapacity(fields.count + 1)
+        var result = [String: JSONValue](minimumCapacity: fields.count + 1)
         func field(_ key: String, _ item: LuaValue) throws(ScriptFailure) {
             guard let fieldShape = shape.fields[key] else {
                 var message = "unknown field '\(key)' in \(function)"

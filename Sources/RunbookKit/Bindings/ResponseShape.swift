@@ -11,7 +11,7 @@ enum ResponseShape {
         guard case .object(let fields) = response, let value = fields[key] else {
             throw malformed(operation, "the response has no \(key)")
         }
-        return try incident(value, path: key, operation: operation)
+        return try incident(value, path: { key }, operation: operation)
     }
 
     /// The items of a list answer (`incidents`, `timeline_entries`), each an object; an absent list is empty.
@@ -20,7 +20,7 @@ enum ResponseShape {
         guard case .array(let items) = value else { throw malformed(operation, "\(key) is \(name(of: value)), not an array") }
         for (index, item) in items.enumerated() {
             if key == "incidents" {
-                _ = try incident(item, path: "\(key)[\(index + 1)]", operation: operation)
+                _ = try incident(item, path: { "\(key)[\(index + 1)]" }, operation: operation)
             } else if case .object = item {
                 continue
             } else {
@@ -33,13 +33,16 @@ enum ResponseShape {
         return items
     }
 
-    private static func incident(_ value: JSONValue, path: String, operation: String) throws(ScriptFailure) -> [String: JSONValue] {
-        guard case .object(let fields) = value else { throw malformed(operation, "\(path) is \(name(of: value)), not an object") }
+    /// `path` is made only for a message.
+    private static func incident(_ value: JSONValue, path: () -> String, operation: String) throws(ScriptFailure) -> [String: JSONValue] {
+        guard case .object(let fields) = value else { throw malformed(operation, "\(path()) is \(name(of: value)), not an object") }
         for required in ["id", "display_id"] where fields[required] == nil {
-            throw malformed(operation, "\(path) has no \(required)")
+            throw malformed(operation, "\(path()) has no \(required)")
         }
-        for required in ["id", "display_id"] where name(of: fields[required] ?? .null) != "string" {
-            throw malformed(operation, "\(path).\(required) is \(name(of: fields[required] ?? .null)), not a string")
+        for required in ["id", "display_id"] {
+            guard case .string = fields[required] else {
+                throw malformed(operation, "\(path()).\(required) is \(name(of: fields[required] ?? .null)), not a string")
+            }
         }
         return fields
     }
