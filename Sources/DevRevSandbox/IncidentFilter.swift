@@ -14,6 +14,13 @@ struct IncidentFilter {
     var sources: Set<Int64>?
     var dates: [(field: String, range: ClosedRange<Date>)] = []
 
+    /// No condition at all (every condition above is unset): every incident matches, and none
+    /// needs to be read.
+    var matchesEverything: Bool {
+        severities == nil && stages == nil && owners == nil && creators == nil && parts == nil && titles == nil
+            && reportedBy == nil && sources == nil && dates.isEmpty
+    }
+
     static let sortable: Set<String> = [
         "created_date", "modified_date", "identified_date", "acknowledged_date", "mitigated_date", "target_close_date",
         "actual_close_date", "severity", "title", "display_id",

@@ -40,14 +40,14 @@ struct IncidentService: Sendable {
             let filter = try IncidentFilter(list: request, now: clock())
             // Positions in the store's list, so that only the page's incidents are copied.
             let all = store.all()
-            let matching = try order(all.indices.filter { filter.matches(all[$0].incident) }, of: all, by: request.sortBy)
+            let matching = try order(Self.positions(in: all, matching: filter), of: all, by: request.sortBy)
             let page = try Page(cursor: request.cursor, mode: request.mode, limit: request.limit, count: matching.count)
             return (200, IncidentsListResponse(incidents: matching[page.range].map { all[$0].incident }, nextCursor: page.next, prevCursor: page.previous))
         case "incidents.group":
             let request = try RequestDecoder.decode(IncidentsGroupRequest.self, from: body)
             let filter = try IncidentFilter(group: request, now: clock())
             let all = store.all()
-            let matching = try order(all.indices.filter { filter.matches(all[$0].incident) }, of: all, by: request.sortBy).map { all[$0].incident }
+            let matching = try order(Self.positions(in: all, matching: filter), of: all, by: request.sortBy).map { all[$0].incident }
             let groups = try IncidentGrouping.groups(of: matching, by: request.groupBy, tenant: store.tenant)
             let perGroup = try Self.limit(request.limitPerGroup.map(Int.init), field: "limit_per_group")
             let page = try Page(cursor: request.cursor, mode: request.mode, limit: request.limit, count: groups.count)
@@ -58,6 +58,12 @@ struct IncidentService: Sendable {
         default:
             throw .notFound("route not found")
         }
+    }
+
+    /// The positions in `all` of the incidents `filter` matches. Testing an incident copies its
+    /// large value, so a request without conditions (a plain walk) tests none.
+    private static func positions(in all: [(seq: Int64, incident: Incident)], matching filter: IncidentFilter) -> [Int] {
+        filter.matchesEverything ? Array(all.indices) : all.indices.filter { filter.matches(all[$0].incident) }
     }
 
     private func checkStageValidation(_ values: [String]?, allowed: [String]) throws(SandboxFailure) {
