@@ -32,4 +32,39 @@ struct AuditJournalSyncTests {
         try await journal.append(.init(event: .notSent, operation: "incidents.update", incident: "INC-4", body: Array("{}".utf8)))
         #expect(journal.syncCount == 5, "a change never sent is on disk at once, like an intent")
     }
+
+    /// Group commit: intents that arrive while the writer is busy are written together and
+    /// share one flush, in the order they came.
+    @Test func intentsArrivingWhileTheWriterIsBusyShareOneFlush() async throws {
+        let (journal, path) = try journal()
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread { journal.onWriter { holding.signal(); release.wait() } }.start()
+        await Task.detached { holding.wait() }.value
+        let before = journal.syncCount
+        let appends = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 1...8 {
+                    group.addTask {
+                        try await journal.append(.init(event: .intent, operation: "incidents.update", incident: "INC-\(index)", body: Array("{}".utf8)))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var polls = 0
+        while journal.waitingCount < 8, polls < 2_000 {
+            try await Task.sleep(for: .milliseconds(5))
+            polls += 1
+        }
+        #expect(journal.waitingCount == 8, "every intent waits for the busy writer")
+        release.signal()
+        try await appends.value
+        #expect(journal.syncCount == before + 1, "eight intents, one flush")
+        let incidents = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["incident"] as? String
+        }
+        #expect(Set(incidents.compactMap { $0 }) == Set((1...8).map { "INC-\($0)" }), "each intent written once")
+        #expect(incidents.count == 8)
+    }
 }

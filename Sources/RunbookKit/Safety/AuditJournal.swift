@@ -23,7 +23,9 @@ import Darwin
 ///
 /// Records are written by one dedicated writer (a serial queue of its own), never on a
 /// cooperative-pool thread: `write` and `fsync` block, and `update_many` journals from several
-/// tasks at once.
+/// tasks at once. The writer takes every record waiting when it starts, writes them in the order
+/// they came, and flushes once for all of them (group commit): with eight workers, eight intents
+/// that arrive during one flush share the next, instead of queueing for eight.
 final class AuditJournal: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let path: String
@@ -57,6 +59,8 @@ final class AuditJournal: Sendable {
     /// Where the run's changes go; every record names it.
     private let target: RunTarget?
     private let writer = DispatchQueue(label: "runbook.audit-journal")
+    /// Records waiting for the writer, in the order they came, each with whom to tell.
+    private let waiting = Mutex<[(record: Record, done: CheckedContinuation<Result<Void, Failure>, Never>)]>([])
     /// Records written since the last fsync (touched on the writer only), and fsyncs made so far.
     private let unsynced = Mutex(false)
     private let fsyncs = Atomic<Int>(0)
@@ -252,16 +256,58 @@ final class AuditJournal: Sendable {
     /// Appends one record and flushes it to disk, on the journal's writer.
     func append(_ record: Record) async throws(Failure) {
         let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
-            writer.async {
-                do throws(Failure) {
-                    try self.persist(record)
-                    continuation.resume(returning: .success(()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
+            waiting.withLock { $0.append((record, continuation)) }
+            writer.async { self.writeWaiting() }
         }
         try result.get()
+    }
+
+    /// Records waiting for the writer; for tests of group commit.
+    var waitingCount: Int { waiting.withLock { $0.count } }
+
+    /// Runs `body` on the writer, which writes nothing meanwhile; for tests of group commit.
+    func onWriter(_ body: () -> Void) {
+        writer.sync(execute: body)
+    }
+
+    /// Writes every record waiting, then flushes once if any of them must be on disk before its
+    /// change is sent. (A later block finds nothing waiting when an earlier one took its record.)
+    private func writeWaiting() {
+        let batch = waiting.withLock { records in
+            defer { records.removeAll() }
+            return records
+        }
+        guard !batch.isEmpty else { return }
+        var results: [Result<Void, Failure>] = []
+        var mustSync = false
+        for (record, _) in batch {
+            do throws(Failure) {
+                try persist(record)
+                results.append(.success(()))
+                if record.event != .outcome { mustSync = true }
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        if syncs {
+            if mustSync {
+                unsynced.withLock { $0 = false }
+                fsyncs.add(1, ordering: .relaxed)
+                if fsync(descriptor) != 0 {
+                    let failure = Failure(path: path, reason: String(cString: strerror(errno)))
+                    for index in batch.indices where results[index].isSuccess && batch[index].record.event != .outcome {
+                        results[index] = .failure(failure)
+                        breakdown.withLock { state in
+                            if state.failure == nil { state.failure = failure }
+                            state.unrecorded.append(Self.summary(of: batch[index].record))
+                        }
+                    }
+                }
+            } else if results.contains(where: \.isSuccess) {
+                unsynced.withLock { $0 = true }
+            }
+        }
+        for (index, entry) in batch.enumerated() { entry.done.resume(returning: results[index]) }
     }
 
     /// The line of a record: a compact JSON object, keys sorted, `fields` the body's own bytes.
@@ -338,16 +384,8 @@ final class AuditJournal: Sendable {
             guard written > 0 else { throw Failure(path: path, reason: written < 0 ? String(cString: strerror(errno)) : "nothing written") }
             offset += written
         }
-        // An outcome rides on the next intent's flush (or `flush()`); everything else is on disk
-        // before the change it records is sent.
-        guard syncs else { return }
-        guard record.event != .outcome else {
-            unsynced.withLock { $0 = true }
-            return
-        }
-        unsynced.withLock { $0 = false }
-        fsyncs.add(1, ordering: .relaxed)
-        guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        // Flushed by `writeWaiting` for the whole batch: an outcome rides on the next intent's
+        // flush (or `flush()`); everything else is on disk before the change it records is sent.
     }
 
     static func currentUser() -> String {
@@ -359,5 +397,11 @@ final class AuditJournal: Sendable {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension Result {
+    fileprivate var isSuccess: Bool {
+        if case .success = self { true } else { false }
     }
 }
