@@ -15,7 +15,8 @@ struct LuaStackReader {
     static let valueCost = 48
 
     let state: OpaquePointer
-    private var ancestors: Set<UnsafeRawPointer> = []
+    /// The tables being read, outermost first: at most `maximumDepth`, so a scan is cheaper than hashing.
+    private var ancestors: [UnsafeRawPointer] = []
     private var components: [LuaValuePath.Component] = []
     private let root: String
     /// Bytes the converted value may still take; nil when the conversion is not counted.
@@ -93,10 +94,11 @@ struct LuaStackReader {
             throw failure("tables nested deeper than \(Self.maximumDepth) levels")
         }
         guard let identity = lua_topointer(state, index) else { return .emptyTable }
-        guard ancestors.insert(identity).inserted else {
+        guard !ancestors.contains(identity) else {
             throw failure("the table contains itself (a cycle)")
         }
-        defer { ancestors.remove(identity) }
+        ancestors.append(identity)
+        defer { ancestors.removeLast() }
         guard lua_checkstack(state, 3) != 0 else { throw failure("the Lua stack is exhausted") }
 
         let length = Int(lua_rawlen(state, index))
