@@ -39,12 +39,12 @@ enum IncidentModule {
             let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
             try LuaJSON.push(try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create"), to: &results)
         }
-        let delete = LuaFunction(name: "delete") { call in
+        let delete = LuaFunction(name: "delete") { call, results in
             try scope.permit("incident.delete", declaredAs: "delete")
             let id = try call.incidentID(in: "incident.delete")
-            return try skippingClaimed {
+            try skippingClaimed(&results) {
                 _ = try connection.perform(.deleteIncident, body: .object(["id": .string(id)]), incident: id)
-                return [true]
+                return .bool(true)
             }
         }
         let claim = LuaFunction(name: "claim") { call in
@@ -120,17 +120,8 @@ enum IncidentModule {
         ]
     }
 
-    /// A change another run's claim keeps this run from making answers `nil, message` (the
-    /// script goes on to the next incident) instead of raising.
-    static func skippingClaimed(_ change: () throws -> [LuaValue]) throws -> [LuaValue] {
-        do {
-            return try change()
-        } catch let failure as ScriptFailure where failure.type == "claimed" {
-            return [.nil, .string(LuaString(failure.message))]
-        }
-    }
-
-    /// `skippingClaimed` for a change whose answer is pushed as it is.
+    /// Pushes the change's answer. A change another run's claim keeps this run from making
+    /// answers `nil, message` (the script goes on to the next incident) instead of raising.
     static func skippingClaimed(_ results: inout LuaResults, _ change: () throws -> JSONValue) throws {
         let answer: JSONValue
         do {

@@ -202,11 +202,7 @@ final class AuditJournal: Sendable {
             guard pending else { return }
             fsyncs.add(1, ordering: .relaxed)
             if fsync(descriptor) != 0 {
-                let failure = Failure(path: path, reason: String(cString: strerror(errno)))
-                breakdown.withLock { state in
-                    if state.failure == nil { state.failure = failure }
-                    state.unrecorded.append("the records written since the last flush to disk")
-                }
+                stop(Failure(path: path, reason: String(cString: strerror(errno))), unrecorded: ["the records written since the last flush to disk"])
             }
         }
     }
@@ -295,13 +291,9 @@ final class AuditJournal: Sendable {
                 fsyncs.add(1, ordering: .relaxed)
                 if fsync(descriptor) != 0 {
                     let failure = Failure(path: path, reason: String(cString: strerror(errno)))
-                    for index in batch.indices where results[index].isSuccess && batch[index].record.event != .outcome {
-                        results[index] = .failure(failure)
-                        breakdown.withLock { state in
-                            if state.failure == nil { state.failure = failure }
-                            state.unrecorded.append(Self.summary(of: batch[index].record))
-                        }
-                    }
+                    let lost = batch.indices.filter { results[$0].isSuccess && batch[$0].record.event != .outcome }
+                    for index in lost { results[index] = .failure(failure) }
+                    stop(failure, unrecorded: lost.map { Self.summary(of: batch[$0].record) })
                 }
             } else if results.contains(where: \.isSuccess) {
                 unsynced.withLock { $0 = true }
@@ -344,6 +336,15 @@ final class AuditJournal: Sendable {
         return line
     }
 
+    /// The journal stops accepting records (the first failure is the one kept); `unrecorded` is
+    /// what it could not record.
+    private func stop(_ failure: Failure, unrecorded: [String]) {
+        breakdown.withLock { state in
+            if state.failure == nil { state.failure = failure }
+            state.unrecorded += unrecorded
+        }
+    }
+
     private func persist(_ record: Record) throws(Failure) {
         do throws(Failure) {
             if let failure = breakdown.withLock({ $0.failure }) {
@@ -351,10 +352,7 @@ final class AuditJournal: Sendable {
             }
             try writeLine(of: record)
         } catch {
-            breakdown.withLock { state in
-                if state.failure == nil { state.failure = error }
-                state.unrecorded.append(Self.summary(of: record))
-            }
+            stop(error, unrecorded: [Self.summary(of: record)])
             throw error
         }
     }
