@@ -19,8 +19,10 @@ struct LuaStackReader {
     private var ancestors: [UnsafeRawPointer] = []
     private var components: [LuaValuePath.Component] = []
     private let root: String
+    /// Tables the value being read sits inside, outside this reader's walk.
+    private var outerDepth = 0
     /// Bytes the converted value may still take; nil when the conversion is not counted.
-    private var budget: Int?
+    private(set) var budget: Int?
 
     /// - Parameter countsAgainstMemoryLimit: the conversion is work done for the script: the
     ///   value it produces may take no more than the VM has left under its memory limit (the
@@ -32,6 +34,16 @@ struct LuaStackReader {
         if countsAgainstMemoryLimit {
             budget = Int(clamping: rb_memory_headroom(state))
         }
+    }
+
+    /// A reader of a value found `depth` tables deep inside the one a host is walking itself,
+    /// whose conversion may take at most `budget` bytes (nil: not counted): the rest of the
+    /// budget that walk has drawn from. Tables count against `maximumDepth` from that depth.
+    init(state: OpaquePointer, root: String, depth: Int, budget: Int?) {
+        self.state = state
+        self.root = root
+        self.outerDepth = depth
+        self.budget = budget
     }
 
     private mutating func charge(_ bytes: Int) throws(LuaConversionError) {
@@ -90,7 +102,7 @@ struct LuaStackReader {
     }
 
     private mutating func readTable(at index: Int32) throws(LuaConversionError) -> LuaValue {
-        guard components.count < Self.maximumDepth else {
+        guard outerDepth + components.count < Self.maximumDepth else {
             throw failure("tables nested deeper than \(Self.maximumDepth) levels")
         }
         guard let identity = lua_topointer(state, index) else { return .emptyTable }

@@ -1,9 +1,9 @@
 import DevRevAPI
 import LuaRuntime
 
-/// The binding's cost on its own: a runtime whose `bench.encode_update(table)` converts the table
-/// exactly as `incident.update` does (conveniences, validation against the schema's request
-/// shape) and encodes the JSON request body, returning its length. Nothing is sent.
+/// The binding's cost on its own: a runtime whose `bench.encode_update(table)` makes the request
+/// body exactly as `incident.update` does in a run that sends (conveniences, validation against
+/// the schema's request shape, the JSON bytes), returning its length. Nothing is sent.
 public enum BindingBenchmark {
     /// Runs `script`; the exit status of the run.
     /// `os.getenv` answers for `N` (the scripts' iteration count) and nothing else.
@@ -13,9 +13,8 @@ public enum BindingBenchmark {
                 let runtime = try LuaRuntime(options: LuaRuntimeOptions(allowedEnvironmentVariables: ["N"]), output: { bytes in FileDescriptorWriter.write(bytes, to: 1) })
                 let converter = RequestConverter(function: "incident.update")
                 let encode = LuaFunction(name: "encode_update") { call in
-                    let table = try call.value(at: 1, named: "")
-                    let body = try converter.convert(table, shape: RequestShapes.incidentsUpdateRequest)
-                    return [.integer(Int64(try LuaJSON.encode(body).count))]
+                    let request = try converter.encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: false)
+                    return [.integer(Int64(request.bytes.count))]
                 }
                 runtime.register(LuaModule(name: "bench", functions: [encode]))
                 try runtime.run(file: script)

@@ -30,15 +30,8 @@ public enum JSONWriter {
         switch value {
         case .null: output += [0x6E, 0x75, 0x6C, 0x6C]
         case .bool(let flag): output += flag ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65]
-        case .integer(let number): output += String(number).utf8
-        case .number(let number):
-            guard number.isFinite else { throw NonFiniteNumber(value: number) }
-            if number == number.rounded(), abs(number) < 1e15 {
-                // JSONEncoder writes integral doubles without a fraction: 2.0 is `2`.
-                output += String(Int64(number)).utf8
-            } else {
-                output += String(number).utf8
-            }
+        case .integer(let number): write(integer: number, into: &output)
+        case .number(let number): try write(number: number, into: &output)
         case .string(let text): write(string: text, into: &output)
         case .array(let items):
             output.append(0x5B)
@@ -64,20 +57,49 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// An integer in decimal, as `String(number)` writes it.
+    public static func write(integer number: Int64, into output: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var magnitude = number.magnitude
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var position = buffer.count
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+                magnitude /= 10
+            } while magnitude > 0
+            if number < 0 { output.append(0x2D) }
+            output.append(contentsOf: buffer[position...])
+        }
+    }
+
+    /// A double as `JSONEncoder` writes it: integral values below 1e15 without a fraction (2.0
+    /// is `2`), others as `String(number)`.
+    public static func write(number: Double, into output: inout [UInt8]) throws(NonFiniteNumber) {
+        guard number.isFinite else { throw NonFiniteNumber(value: number) }
+        if number == number.rounded(), abs(number) < 1e15 {
+            write(integer: Int64(number), into: &output)
+        } else {
+            output += String(number).utf8
+        }
+    }
+
     /// A JSON string literal, escaped as above.
     public static func write(string text: String, into output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { write(utf8: UnsafeRawBufferPointer($0), into: &output) }
+    }
+
+    /// A JSON string literal of text already known to be valid UTF-8, escaped as above.
+    public static func write(utf8 bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
         output.append(0x22)
-        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            // Most strings need no escaping: copy them in one go.
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+        // Most strings need no escaping: copy them in one go.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
             output.append(contentsOf: bytes)
-            return true
-        }
-        if plain == true {
             output.append(0x22)
             return
         }
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case 0x22: output += [0x5C, 0x22]
             case 0x5C: output += [0x5C, 0x5C]

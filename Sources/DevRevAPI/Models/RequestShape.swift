@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The JSON shape a request field must have, from the schema.
 public indirect enum RequestShape: Sendable {
     case string
@@ -23,12 +29,48 @@ public final class ObjectShape: Sendable {
     public let required: Set<String>
     /// `required`, sorted: the order missing fields are reported in.
     public let requiredInOrder: [String]
+    /// The fields in the order a request's keys are written (`JSONWriter`'s: by name), each with
+    /// its name's UTF-8 bytes, so that a key read as bytes finds its field without a `String`.
+    public let orderedFields: [Field]
+    private let namesAreASCII: Bool
+
+    public struct Field: Sendable {
+        public let name: String
+        public let utf8: [UInt8]
+        public let shape: RequestShape
+    }
 
     public init(name: String, fields: [String: RequestShape], required: Set<String>) {
         self.name = name
         self.fields = fields
         self.required = required
         requiredInOrder = required.sorted()
+        orderedFields = fields.sorted { $0.key < $1.key }.map { Field(name: $0.key, utf8: Array($0.key.utf8), shape: $0.value) }
+        namesAreASCII = orderedFields.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
+    }
+
+    /// The position in `orderedFields` of the field named by the UTF-8 bytes `key`.
+    public func fieldIndex(utf8 key: UnsafeRawBufferPointer) -> Int? {
+        guard namesAreASCII else { return orderedFields.firstIndex { $0.utf8.elementsEqual(key) } }
+        // ASCII names sort the same as their bytes: a binary search.
+        var low = 0
+        var high = orderedFields.count
+        while low < high {
+            let middle = (low + high) / 2
+            let order = orderedFields[middle].utf8.withUnsafeBytes { Self.compare($0, key) }
+            if order == 0 { return middle }
+            if order < 0 { low = middle + 1 } else { high = middle }
+        }
+        return nil
+    }
+
+    private static func compare(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+        let common = min(left.count, right.count)
+        if common > 0, let a = left.baseAddress, let b = right.baseAddress {
+            let order = memcmp(a, b, common)
+            if order != 0 { return Int(order) }
+        }
+        return left.count - right.count
     }
 
     /// An object whose only field is `set`: the update wrappers (`owned_by`, `tags`, ...).

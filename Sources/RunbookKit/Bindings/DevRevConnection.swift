@@ -84,24 +84,30 @@ final class DevRevConnection {
     /// Sends `body` to `operation` and returns the decoded response. Blocks this (VM) thread
     /// while the async call runs elsewhere.
     func perform(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        try perform(operation, request: EncodedRequest(body, for: operation), incident: incident)
+    }
+
+    /// Sends `request` to `operation` (in a dry run, plans it from `request.body`).
+    func perform(_ operation: DevRevOperation, request: EncodedRequest, incident: String?) throws(ScriptFailure) -> JSONValue {
         // An incident this dry run plans to create is this run's alone: nothing to claim.
         if let id = incident, let claims, let window = claims.declaredWindow, Self.claimsBefore(operation), planner?.plannedCreate(id) == nil,
            case .lost(let holder) = try claim(id, window: window)
         {
-            throw skipped(operation, body: body, incident: id, holder: holder)
+            throw skipped(operation, bytes: request.bytes, incident: id, holder: holder)
         }
         if let planner, operation == .getIncident, let id = incident, let planned = planner.plannedCreate(id) {
             return .object(["incident": .object(planned)])
         }
-        if let planner, operation == .updateIncident || operation == .createIncident {
+        guard let planner, !operation.isRead else {
+            return try send(operation, request: request, incident: incident, conflictOnRetryIsDone: operation == .createTimelineEntryWithExternalRef)
+        }
+        let body = request.body
+        if operation == .updateIncident || operation == .createIncident {
             try checkReferences(of: body, in: operation == .updateIncident ? "incident.update" : "incident.create", planner: planner)
             // Reads that name the values the change sets, so the plan shows them as DevRev would.
             for lookup in planner.lookups(for: body) {
                 _ = try? send(.listIncidents, body: lookup, incident: nil)
             }
-        }
-        guard let planner, !operation.isRead else {
-            return try send(operation, body: body, incident: incident, conflictOnRetryIsDone: operation == .createTimelineEntryWithExternalRef)
         }
         switch operation {
         case .updateIncident:
@@ -139,9 +145,9 @@ final class DevRevConnection {
 
     /// A change left out because another run holds its incident's claim: journaled as not sent
     /// (unless planning), answered with a `claimed` failure the bindings turn into `nil, message`.
-    private func skipped(_ operation: DevRevOperation, body: JSONValue, incident: String, holder: String) -> ScriptFailure {
+    private func skipped(_ operation: DevRevOperation, bytes: [UInt8], incident: String, holder: String) -> ScriptFailure {
         let message = IncidentClaims.skipMessage(operation.name, incident: incident, holder: holder)
-        if planner == nil { journalNotSent(operation: operation.name, incident: incident, body: body, note: "skipped: \(holder) holds the incident's claim") }
+        if planner == nil { journalNotSent(operation: operation.name, incident: incident, bytes: bytes, note: "skipped: \(holder) holds the incident's claim") }
         return ScriptFailure(type: "claimed", status: 409, message: message)
     }
 
@@ -200,9 +206,13 @@ final class DevRevConnection {
     /// `conflictOnRetryIsDone`: see `JournaledExchange.run`; such a create is answered `.null`
     /// when a retry found it done (the caller fetches the object).
     func send(_ operation: DevRevOperation, body: JSONValue, incident: String?, conflictOnRetryIsDone: Bool = false) throws(ScriptFailure) -> JSONValue {
+        try send(operation, request: EncodedRequest(body, for: operation), incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone)
+    }
+
+    private func send(_ operation: DevRevOperation, request: EncodedRequest, incident: String?, conflictOnRetryIsDone: Bool) throws(ScriptFailure) -> JSONValue {
         let exchange = try exchanger()
-        let bytes = try encode(body, operation)
-        let update = updateBasis(operation, body: body, incident: incident)
+        let bytes = request.bytes
+        let update = updateBasis(operation, fields: request.fields, incident: incident)
         let outcome = BlockingBridge.wait {
             await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, update: update)
         }
@@ -215,7 +225,12 @@ final class DevRevConnection {
     /// Journals a change the run meant to send and did not (`not_sent`, with the body it would
     /// have sent), so the journal lists what an apply left undone.
     func journalNotSent(operation: String, incident: String?, body: JSONValue, note: String) {
-        guard let journal, let bytes = try? JSONWriter.bytes(body) else { return }
+        guard let bytes = try? JSONWriter.bytes(body) else { return }
+        journalNotSent(operation: operation, incident: incident, bytes: bytes, note: note)
+    }
+
+    private func journalNotSent(operation: String, incident: String?, bytes: [UInt8], note: String) {
+        guard let journal else { return }
         let record = AuditJournal.Record(event: .notSent, operation: operation, incident: incident, body: bytes, note: note)
         BlockingBridge.wait { try? await journal.append(record) }
     }
@@ -302,15 +317,15 @@ final class DevRevConnection {
                 if let failure = failures[id] {
                     settled[index] = failure
                 } else if case .lost(let holder)? = claims.holding(id) {
-                    settled[index] = skipped(item.operation, body: item.body, incident: id, holder: holder)
+                    settled[index] = skipped(item.operation, bytes: try encode(item.body, item.operation), incident: id, holder: holder)
                 }
             }
         }
         var encoded: [(DevRevOperation, [UInt8], String?, FieldChanges.Basis?)] = []
         var sentIndices: [Int] = []
         for (index, item) in items.enumerated() where settled[index] == nil {
-            let update = updateBasis(item.operation, body: item.body, incident: item.incident)
-            encoded.append((item.operation, try encode(item.body, item.operation), item.incident, update))
+            let request = try EncodedRequest(item.body, for: item.operation)
+            encoded.append((item.operation, request.bytes, item.incident, updateBasis(item.operation, fields: request.fields, incident: item.incident)))
             sentIndices.append(index)
         }
         let work = encoded
@@ -412,17 +427,13 @@ final class DevRevConnection {
     }
 
     /// For an update: the fields it sets and the incident as the run last read it, for its journal record.
-    private func updateBasis(_ operation: DevRevOperation, body: JSONValue, incident: String?) -> FieldChanges.Basis? {
+    private func updateBasis(_ operation: DevRevOperation, fields: [String], incident: String?) -> FieldChanges.Basis? {
         guard operation == .updateIncident else { return nil }
-        return FieldChanges.Basis(update: body, before: incident.flatMap(lastRead.fields))
+        return FieldChanges.Basis(fields: fields, before: incident.flatMap(lastRead.fields))
     }
 
     private func encode(_ body: JSONValue, _ operation: DevRevOperation) throws(ScriptFailure) -> [UInt8] {
-        do {
-            return try LuaJSON.encode(body)
-        } catch {
-            throw ScriptFailure(type: "invalid_request", message: "\(operation): cannot encode the request: \(error)")
-        }
+        try EncodedRequest.bytes(of: body, for: operation)
     }
 
     private func exchanger() throws(ScriptFailure) -> JournaledExchange {

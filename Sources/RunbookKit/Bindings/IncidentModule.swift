@@ -18,16 +18,12 @@ enum IncidentModule {
             return try call.argument(1, in: function)
         }
 
-        func idOf(_ body: JSONValue) -> String? {
-            if case .object(let fields) = body, case .string(let id)? = fields["id"] { return id }
-            return nil
-        }
-
         let update = LuaFunction(name: "update") { call, results in
-            let body = try RequestConverter(function: "incident.update").convert(try table(call, "incident.update"), shape: RequestShapes.incidentsUpdateRequest)
-            if case .object(let fields) = body { try scope.permitUpdate(fields: fields.keys.filter { $0 != "id" }.sorted()) }
+            let request = try RequestConverter(function: "incident.update")
+                .encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: connection.planner != nil)
+            try scope.permitUpdate(fields: request.fields.filter { $0 != "id" })
             try skippingClaimed(&results) {
-                try incidentOf(try connection.perform(.updateIncident, body: body, incident: idOf(body)), "incident.update")
+                try incidentOf(try connection.perform(.updateIncident, request: request, incident: request.id), "incident.update")
             }
         }
         let get = LuaFunction(name: "get") { call, results in
@@ -36,8 +32,9 @@ enum IncidentModule {
         }
         let create = LuaFunction(name: "create") { call, results in
             try scope.permit("incident.create", declaredAs: "create")
-            let body = try RequestConverter(function: "incident.create").convert(try table(call, "incident.create"), shape: RequestShapes.incidentsCreateRequest)
-            try LuaJSON.push(try incidentOf(try connection.perform(.createIncident, body: body, incident: nil), "incident.create"), to: &results)
+            let request = try RequestConverter(function: "incident.create")
+                .encode(call, at: 1, shape: RequestShapes.incidentsCreateRequest, for: .createIncident, asValue: connection.planner != nil)
+            try LuaJSON.push(try incidentOf(try connection.perform(.createIncident, request: request, incident: nil), "incident.create"), to: &results)
         }
         let delete = LuaFunction(name: "delete") { call, results in
             try scope.permit("incident.delete", declaredAs: "delete")

@@ -19,6 +19,11 @@ struct RequestConverter {
         try object(value, shape: shape, path: "")
     }
 
+    /// A field's value, converted as it is inside a request (its path is not named in errors).
+    func convert(_ value: LuaValue, shape: RequestShape) throws(ScriptFailure) -> JSONValue {
+        try convert(value, shape: shape, path: "")
+    }
+
     private func fail(_ path: String, _ problem: String) -> ScriptFailure {
         ScriptFailure.validation(function, field: path.isEmpty ? nil : path, problem)
     }

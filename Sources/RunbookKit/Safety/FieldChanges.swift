@@ -28,15 +28,15 @@ enum FieldChanges {
 
     /// What an update's outcome needs besides DevRev's answer: the fields its request sets (its
     /// keys but `id` and the validation options, sorted), and the incident as the run last read it
-    /// (as DevRev answered; nil when the run did not read it). Taken from the request as a value,
-    /// before it is encoded, so the bytes sent are never parsed back.
+    /// (as DevRev answered; nil when the run did not read it). Taken from the request as it was
+    /// made, so the bytes sent are never parsed back.
     struct Basis: Sendable {
         var fields: [String]
         var before: [String: JSONValue]?
 
-        init?(update body: JSONValue, before: [String: JSONValue]?) {
-            guard case .object(let request) = body else { return nil }
-            fields = request.keys.filter { !["id", "stage_validation_options"].contains($0) }.sorted()
+        /// `keys`: the request's top-level keys.
+        init(fields keys: [String], before: [String: JSONValue]?) {
+            fields = keys.filter { $0 != "id" && $0 != "stage_validation_options" }.sorted()
             self.before = before
         }
     }

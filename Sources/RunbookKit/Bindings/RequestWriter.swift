@@ -1,0 +1,272 @@
+import DevRevAPI
+import LuaRuntime
+
+/// Writes a script's table, where it lies on the Lua stack, as the JSON bytes of a request body in
+/// one pass: the bytes `RequestConverter` then `JSONWriter` make of it (the same conveniences, the
+/// same checks, keys sorted), without the `LuaValue` and `JSONValue` trees in between.
+///
+/// It writes only what it is sure of. Whatever the converter would refuse makes it give up (nil),
+/// and the caller converts the table the slow way, which says what is wrong: so a script sees the
+/// same error, naming the same field, whichever way its table went. Free-form fields
+/// (`custom_fields`) are read as `LuaValue`s and converted as the converter does.
+///
+/// It counts what it reads against the memory limit as `LuaCall.value(at:)` does (every value,
+/// every string's and key's bytes): a table that reading would take past the limit is left to the
+/// slow way, which trips the limit.
+struct RequestWriter {
+    /// A request as written, with what the run needs of it without parsing the bytes back.
+    struct Written {
+        var bytes: [UInt8]
+        /// The top-level keys, sorted.
+        var fields: [String]
+        /// The top-level `id`, when it is a string.
+        var id: String?
+    }
+
+    private struct GiveUp: Error {}
+
+    /// One field of an object being written: its position in the shape's `orderedFields`, and
+    /// where its value's bytes lie in that depth's fragments.
+    private struct Entry {
+        var field: Int
+        var start: Int
+        var end: Int
+    }
+
+    /// Tables deeper than this are left to the converter (whose reader refuses them at 64).
+    private static let maximumDepth = LuaStackValue.maximumDepth - 4
+
+    private let converter: RequestConverter
+    private var budget: Int?
+    /// Per table depth, kept between objects: the values of an object's fields in table order,
+    /// and where each lies, so that they can be written out in key order.
+    private var fragments: [[UInt8]] = []
+    private var entries: [[Entry]] = []
+    private var rootFields: [String] = []
+    private var rootID: String?
+
+    /// `budget`: what the VM has left under its memory limit (nil: no limit).
+    init(function: String, budget: Int?) {
+        converter = RequestConverter(function: function)
+        self.budget = budget
+    }
+
+    /// `table` written as a request of `shape`; nil when the converter must say what is wrong.
+    mutating func write(_ table: LuaStackValue, shape: ObjectShape) -> Written? {
+        rootFields = []
+        rootID = nil
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        do throws(GiveUp) {
+            try charge(LuaStackValue.conversionCost)
+            try object(table, shape: shape, depth: 0, into: &output)
+        } catch {
+            return nil
+        }
+        return Written(bytes: output, fields: rootFields, id: rootID)
+    }
+
+    private mutating func charge(_ bytes: Int) throws(GiveUp) {
+        guard let left = budget else { return }
+        guard left >= bytes else { throw GiveUp() }
+        budget = left - bytes
+    }
+
+    /// Text the converter accepts: valid UTF-8.
+    private func text(_ value: LuaStackValue) throws(GiveUp) -> UnsafeRawBufferPointer {
+        guard let bytes = value.bytes else { throw GiveUp() }
+        if !bytes.allSatisfy({ $0 < 0x80 }), String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
+        return bytes
+    }
+
+    /// A field's value, `depth` tables deep.
+    private mutating func value(_ value: LuaStackValue, shape: RequestShape, depth: Int, into output: inout [UInt8]) throws(GiveUp) {
+        let kind = value.kind
+        switch kind {
+        case .null, .other, .none, .nil: throw GiveUp()
+        case .number where !value.number.isFinite: throw GiveUp()
+        default: break
+        }
+        switch shape {
+        case .freeform, .any:
+            // Read and converted as the converter does; the reader counts what it reads.
+            try converted(value, shape: shape, depth: depth, into: &output)
+            return
+        default:
+            break
+        }
+        try charge(LuaStackValue.conversionCost)
+        if kind == .string { try charge(value.bytes?.count ?? 0) }
+        switch shape {
+        case .string:
+            JSONWriter.write(utf8: try text(value), into: &output)
+        case .dateTime:
+            try dateTime(value, kind: kind, into: &output)
+        case .int64:
+            JSONWriter.write(integer: try integer(value, kind: kind, range: Int64.min...Int64.max), into: &output)
+        case .int32:
+            JSONWriter.write(integer: try integer(value, kind: kind, range: Int64(Int32.min)...Int64(Int32.max)), into: &output)
+        case .number:
+            switch kind {
+            case .integer: JSONWriter.write(integer: value.integer, into: &output)
+            case .number:
+                do throws(JSONWriter.NonFiniteNumber) {
+                    try JSONWriter.write(number: value.number, into: &output)
+                } catch {
+                    throw GiveUp()
+                }
+            default: throw GiveUp()
+            }
+        case .boolean:
+            guard kind == .boolean else { throw GiveUp() }
+            output += value.boolean ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65]
+        case .enumeration(let allowed):
+            let given = try text(value)
+            guard allowed.contains(where: { $0.utf8.elementsEqual(given) }) else { throw GiveUp() }
+            JSONWriter.write(utf8: given, into: &output)
+        case .array(let item):
+            try array(value, item: item, depth: depth, into: &output)
+        case .object(let objectShape):
+            if objectShape.isSetWrapper, kind == .table, value.length > 0 || value.isEmptyTable {
+                // A plain array where the API wants {set = [...]}; {} empties the list.
+                guard case .array(let item)? = objectShape.fields["set"] else { throw GiveUp() }
+                output += [0x7B, 0x22, 0x73, 0x65, 0x74, 0x22, 0x3A]  // {"set":
+                try array(value, item: item, depth: depth, into: &output)
+                output.append(0x7D)
+            } else if kind == .string, objectShape.fields["stage"] != nil, objectShape.fields.count <= 2 {
+                // A string where the API wants {stage = "..."}.
+                output += [0x7B, 0x22, 0x73, 0x74, 0x61, 0x67, 0x65, 0x22, 0x3A]  // {"stage":
+                JSONWriter.write(utf8: try text(value), into: &output)
+                output.append(0x7D)
+            } else {
+                try object(value, shape: objectShape, depth: depth, into: &output)
+            }
+        case .freeform, .any:
+            break
+        }
+    }
+
+    /// What the converter makes of a value it reads as a `LuaValue` first.
+    private mutating func converted(_ value: LuaStackValue, shape: RequestShape, depth: Int, into output: inout [UInt8]) throws(GiveUp) {
+        do {
+            let read = try value.read(root: "", depth: depth, budget: &budget)
+            try JSONWriter.write(try converter.convert(read, shape: shape), into: &output)
+        } catch {
+            throw GiveUp()
+        }
+    }
+
+    private func integer(_ value: LuaStackValue, kind: LuaStackValue.Kind, range: ClosedRange<Int64>) throws(GiveUp) -> Int64 {
+        let integer: Int64?
+        switch kind {
+        case .integer: integer = value.integer
+        case .number: integer = LuaValue.number(value.number).integerValue
+        default: integer = nil
+        }
+        guard let integer, range.contains(integer) else { throw GiveUp() }
+        return integer
+    }
+
+    private func dateTime(_ value: LuaStackValue, kind: LuaStackValue.Kind, into output: inout [UInt8]) throws(GiveUp) {
+        switch kind {
+        case .integer, .number:
+            let seconds = try integer(value, kind: kind, range: Int64.min...Int64.max)
+            guard RequestConverter.unixSecondsProblem(seconds) == nil else { throw GiveUp() }
+            JSONWriter.write(string: RFC3339.format(unixSeconds: seconds), into: &output)
+        case .string:
+            guard let normalized = RFC3339.normalize(String(decoding: try text(value), as: UTF8.self)) else { throw GiveUp() }
+            JSONWriter.write(string: normalized, into: &output)
+        default:
+            throw GiveUp()
+        }
+    }
+
+    /// A table with exactly the keys 1...#t (or none), item by item.
+    private mutating func array(_ table: LuaStackValue, item: RequestShape, depth: Int, into output: inout [UInt8]) throws(GiveUp) {
+        guard table.kind == .table, depth < Self.maximumDepth else { throw GiveUp() }
+        let length = table.length
+        var keys = 0
+        guard try table.forEachEntry({ (key, _) throws(GiveUp) in
+            keys += 1
+            guard keys <= length, key.kind == .integer else { throw GiveUp() }
+        }), keys == length else { throw GiveUp() }
+        output.append(0x5B)
+        for position in stride(from: 1, through: length, by: 1) {
+            if position > 1 { output.append(0x2C) }
+            let read: Bool? = try table.withItem(position) { (element) throws(GiveUp) -> Bool in
+                guard element.kind != .nil else { throw GiveUp() }
+                try value(element, shape: item, depth: depth + 1, into: &output)
+                return true
+            }
+            guard read != nil else { throw GiveUp() }
+        }
+        output.append(0x5D)
+    }
+
+    /// A table with named fields only, each one of the shape's, written in key order.
+    private mutating func object(_ table: LuaStackValue, shape: ObjectShape, depth: Int, into output: inout [UInt8]) throws(GiveUp) {
+        guard table.kind == .table, table.length == 0, depth < Self.maximumDepth else { throw GiveUp() }
+        while fragments.count <= depth {
+            fragments.append([])
+            entries.append([])
+        }
+        var written: [UInt8] = []
+        var found: [Entry] = []
+        swap(&written, &fragments[depth])
+        swap(&found, &entries[depth])
+        defer {
+            written.removeAll(keepingCapacity: true)
+            found.removeAll(keepingCapacity: true)
+            swap(&written, &fragments[depth])
+            swap(&found, &entries[depth])
+        }
+        let fields = shape.orderedFields
+        guard try table.forEachEntry({ (key, item) throws(GiveUp) in
+            guard key.kind == .string, let name = key.bytes else { throw GiveUp() }
+            try charge(name.count)
+            guard let field = shape.fieldIndex(utf8: name) else { throw GiveUp() }
+            if depth == 0, item.kind == .string, case .string = fields[field].shape, fields[field].name == "id", let id = item.bytes {
+                rootID = String(decoding: id, as: UTF8.self)
+            }
+            let start = written.count
+            try value(item, shape: fields[field].shape, depth: depth + 1, into: &written)
+            found.append(Entry(field: field, start: start, end: written.count))
+        }) else { throw GiveUp() }
+        // An empty table marked with json.array() is an array to the converter, not an object.
+        if found.isEmpty, table.isMarkedArray { throw GiveUp() }
+        if shape.name == "date-filter" { defaultDateFilterType(shape, found: &found, written: &written) }
+        for required in shape.requiredInOrder where !found.contains(where: { fields[$0.field].name == required }) {
+            throw GiveUp()
+        }
+        // Key order; a handful of fields, so insertion sort.
+        if found.count > 1 {
+            for index in 1..<found.count {
+                let entry = found[index]
+                var position = index
+                while position > 0, found[position - 1].field > entry.field {
+                    found[position] = found[position - 1]
+                    position -= 1
+                }
+                found[position] = entry
+            }
+        }
+        output.append(0x7B)
+        for (index, entry) in found.enumerated() {
+            if index > 0 { output.append(0x2C) }
+            fields[entry.field].utf8.withUnsafeBytes { JSONWriter.write(utf8: $0, into: &output) }
+            output.append(0x3A)
+            output += written[entry.start..<entry.end]
+        }
+        output.append(0x7D)
+        if depth == 0 { rootFields = found.map { fields[$0.field].name } }
+    }
+
+    /// A date filter without `type`: `preset` when it has `preset_type` or `days`, else `range`.
+    private func defaultDateFilterType(_ shape: ObjectShape, found: inout [Entry], written: inout [UInt8]) {
+        let names = found.map { shape.orderedFields[$0.field].name }
+        guard !names.contains("type"), let type = shape.orderedFields.firstIndex(where: { $0.name == "type" }) else { return }
+        let start = written.count
+        JSONWriter.write(string: names.contains("preset_type") || names.contains("days") ? "preset" : "range", into: &written)
+        found.append(Entry(field: type, start: start, end: written.count))
+    }
+}
