@@ -91,10 +91,8 @@ public enum RFC3339 {
 
     /// With milliseconds: `2026-11-26T12:00:00.000Z`. Proleptic Gregorian, like the parser.
     public static func format(_ date: Date) -> String {
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
-        guard milliseconds.magnitude < 1e17 else { return format(unixSeconds: milliseconds < 0 ? -253_402_300_800 : 253_402_300_799) }
-        let total = Int64(milliseconds)
-        return text(total.floorDivided(by: 1000), milliseconds: Int(total.floorModulo(1000)))
+        let (seconds, milliseconds) = instant(date)
+        return text(seconds, milliseconds: milliseconds)
     }
 
     /// Whole seconds: `2026-11-26T12:00:00Z`.
@@ -102,9 +100,38 @@ public enum RFC3339 {
         text(seconds, milliseconds: nil)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.mmm]Z` of Unix seconds (Howard Hinnant's civil_from_days), written
-    /// digit by digit. A year outside 0 to 9999 is written with as many digits as it needs.
-    private static func text(_ seconds: Int64, milliseconds: Int?) -> String {
+    /// `format(unixSeconds:)`'s text, appended to `output` as UTF-8.
+    public static func write(unixSeconds seconds: Int64, into output: inout [UInt8]) {
+        write(seconds, milliseconds: nil, into: &output)
+    }
+
+    /// `normalize` of text given as UTF-8: its normalized form appended to `output`, or false (and
+    /// nothing appended) when it is no date-time.
+    public static func writeNormalized(utf8 text: UnsafeRawBufferPointer, into output: inout [UInt8]) -> Bool {
+        guard let date = parse(text.assumingMemoryBound(to: UInt8.self)) else { return false }
+        let (seconds, milliseconds) = instant(date)
+        write(seconds, milliseconds: milliseconds, into: &output)
+        return true
+    }
+
+    /// What `format(_:)` writes of `date`: its Unix seconds and milliseconds (nil past the years
+    /// a Double's milliseconds can hold, clamped to whole seconds at the edge).
+    private static func instant(_ date: Date) -> (seconds: Int64, milliseconds: Int?) {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard milliseconds.magnitude < 1e17 else { return (milliseconds < 0 ? -253_402_300_800 : 253_402_300_799, nil) }
+        let total = Int64(milliseconds)
+        return (total.floorDivided(by: 1000), Int(total.floorModulo(1000)))
+    }
+
+    private struct Civil {
+        var year: Int
+        var month: Int
+        var day: Int
+        var second: Int
+    }
+
+    /// The calendar day and second of the day of Unix seconds (Howard Hinnant's civil_from_days).
+    private static func civil(_ seconds: Int64) -> Civil {
         let days = seconds.floorDivided(by: 86_400)
         let second = Int(seconds.floorModulo(86_400))
         let z = days + 719_468
@@ -116,31 +143,57 @@ public enum RFC3339 {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        guard (0...9999).contains(year) else {
-            var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
-            if let milliseconds { text += "." + pad(milliseconds, 3) }
-            return text + "Z"
+        return Civil(year: year, month: month, day: day, second: second)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.mmm]Z` of Unix seconds, written digit by digit. A year outside 0 to
+    /// 9999 is written with as many digits as it needs.
+    private static func text(_ seconds: Int64, milliseconds: Int?) -> String {
+        let day = civil(seconds)
+        guard (0...9999).contains(day.year) else { return wideText(day, milliseconds: milliseconds) }
+        return String(unsafeUninitializedCapacity: 24) { put(day, milliseconds: milliseconds, into: $0) }
+    }
+
+    private static func write(_ seconds: Int64, milliseconds: Int?, into output: inout [UInt8]) {
+        let day = civil(seconds)
+        guard (0...9999).contains(day.year) else {
+            output += wideText(day, milliseconds: milliseconds).utf8
+            return
         }
-        return String(unsafeUninitializedCapacity: 24) { buffer in
-            var index = 0
-            func put(_ value: Int, _ width: Int) {
-                var rest = value
-                for position in stride(from: index + width - 1, through: index, by: -1) {
-                    buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
-                    rest /= 10
-                }
-                index += width
-            }
-            func put(_ character: Unicode.Scalar) {
-                buffer[index] = UInt8(ascii: character)
-                index += 1
-            }
-            put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
-            put(second / 3600, 2); put(":"); put(second / 60 % 60, 2); put(":"); put(second % 60, 2)
-            if let milliseconds { put("."); put(milliseconds, 3) }
-            put("Z")
-            return index
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            let count = put(day, milliseconds: milliseconds, into: buffer)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
         }
+    }
+
+    /// A year of four digits into `buffer` (24 bytes at least); the bytes written.
+    private static func put(_ day: Civil, milliseconds: Int?, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var index = 0
+        func put(_ value: Int, _ width: Int) {
+            var rest = value
+            for position in stride(from: index + width - 1, through: index, by: -1) {
+                buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                rest /= 10
+            }
+            index += width
+        }
+        func put(_ character: Unicode.Scalar) {
+            buffer[index] = UInt8(ascii: character)
+            index += 1
+        }
+        let second = day.second
+        put(day.year, 4); put("-"); put(day.month, 2); put("-"); put(day.day, 2); put("T")
+        put(second / 3600, 2); put(":"); put(second / 60 % 60, 2); put(":"); put(second % 60, 2)
+        if let milliseconds { put("."); put(milliseconds, 3) }
+        put("Z")
+        return index
+    }
+
+    private static func wideText(_ day: Civil, milliseconds: Int?) -> String {
+        let second = day.second
+        var text = "\(pad(day.year, 4))-\(pad(day.month, 2))-\(pad(day.day, 2))T\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))"
+        if let milliseconds { text += "." + pad(milliseconds, 3) }
+        return text + "Z"
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -12,9 +12,10 @@ public enum BindingBenchmark {
             do throws(LuaScriptError) {
                 let runtime = try LuaRuntime(options: LuaRuntimeOptions(allowedEnvironmentVariables: ["N"]), output: { bytes in FileDescriptorWriter.write(bytes, to: 1) })
                 let converter = RequestConverter(function: "incident.update")
-                let encode = LuaFunction(name: "encode_update") { call in
-                    let request = try converter.encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: false)
-                    return [.integer(Int64(request.bytes.count))]
+                let scratch = RequestWriter.Scratch()
+                let encode = LuaFunction(name: "encode_update") { call, results in
+                    let request = try converter.encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: false, scratch: scratch)
+                    try results.pushInteger(Int64(request.bytes.count))
                 }
                 runtime.register(LuaModule(name: "bench", functions: [encode]))
                 try runtime.run(file: script)

@@ -95,3 +95,31 @@ struct RFC3339Tests {
         }
     }
 }
+
+@Suite("Byte scans")
+struct ByteScanTests {
+    /// Every byte value at every position of texts of 0 to 17 bytes (the word loop and the
+    /// tail), beside neighbours that are the nearest bytes needing nothing; and integers against
+    /// `String(_:)`.
+    @Test func theWordAtATimeScansAnswerAsTheBytewiseOnesDo() {
+        for length in 0...17 {
+            for position in 0..<max(1, length) {
+                for byte in UInt8.min...UInt8.max {
+                    for neighbour: UInt8 in [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F] {
+                        var bytes = [UInt8](repeating: neighbour, count: length)
+                        if length > 0 { bytes[position] = byte }
+                        bytes.withUnsafeBytes { raw in
+                            #expect(ByteScan.needsJSONEscape(raw) == bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }, "\(bytes)")
+                            #expect(ByteScan.isASCII(raw) == bytes.allSatisfy { $0 < 0x80 }, "\(bytes)")
+                        }
+                    }
+                }
+            }
+        }
+        for number: Int64 in [0, 1, -1, 9, 10, -10, 99, 100, 1_000_000_007, .max, .min, .max - 1, .min + 1] {
+            var output: [UInt8] = []
+            JSONWriter.write(integer: number, into: &output)
+            #expect(String(decoding: output, as: UTF8.self) == String(number))
+        }
+    }
+}

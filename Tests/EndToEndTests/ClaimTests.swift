@@ -61,8 +61,9 @@ struct ClaimTests {
             #expect(targets.count >= 3, "the demo tenant has several Sev2 incidents: \(targets)")
             let paths = ["a", "b"].map { directory.url.appendingPathComponent("audit-\($0).jsonl").path }
             let url = directory.url
-            async let first = run(["run", "escalate.lua", "--output", "json", "--audit-log", paths[0]], sandbox, at: url)
-            async let second = run(["run", "escalate.lua", "--output", "json", "--audit-log", paths[1]], sandbox, at: url)
+            // One claim window for both whatever the clock says (`--now`).
+            async let first = run(["run", "escalate.lua", "--output", "json", "--audit-log", paths[0], "--now", "2029-06-01T12:00:00Z"], sandbox, at: url)
+            async let second = run(["run", "escalate.lua", "--output", "json", "--audit-log", paths[1], "--now", "2029-06-01T12:00:00Z"], sandbox, at: url)
             let results = try await [first, second]
             for result in results { #expect(result.status == 0, "\(result.standardError)") }
 
@@ -172,15 +173,16 @@ struct ClaimTests {
                 """)
             let targets = sandbox.incidents().filter { $0.severity?.id == 2 }.count
             let before = sandbox.changeCount
-            let dry = try await run(["run", "escalate.lua", "--dry-run"], sandbox, at: directory.url)
+            // One claim window for the three runs whatever the clock says (`--now`).
+            let dry = try await run(["run", "escalate.lua", "--dry-run", "--now", "2029-06-01T12:00:00Z"], sandbox, at: directory.url)
             #expect(dry.status == 0, "\(dry.standardError)")
             #expect(sandbox.changeCount == before, "nothing sent")
             #expect(dry.standardOutput.components(separatedBy: "claim for this run's window (runbook-claim:retitle:").count - 1 == targets)
             #expect(dry.standardOutput.contains("dry run: \(2 * targets) changes planned, nothing sent"), "claims are not counted: \(dry.standardOutput)")
 
-            let real = try await run(["run", "escalate.lua"], sandbox, at: directory.url)
+            let real = try await run(["run", "escalate.lua", "--now", "2029-06-01T12:00:01Z"], sandbox, at: directory.url)
             #expect(real.status == 0, "\(real.standardError)")
-            let again = try await run(["run", "escalate.lua", "--dry-run"], sandbox, at: directory.url)
+            let again = try await run(["run", "escalate.lua", "--dry-run", "--now", "2029-06-01T12:00:02Z"], sandbox, at: directory.url)
             #expect(again.status == 0, "\(again.standardError)")
             #expect(again.standardOutput.contains("claimed elsewhere: \(targets) incidents skipped, another run holds their claim"), "\(again.standardOutput)")
             #expect(again.standardOutput.contains("dry run: 0 changes planned"), "\(again.standardOutput)")
@@ -196,11 +198,13 @@ struct ClaimTests {
                 incident.update{ id = "INC-2", title = "closing at " .. runbook.date(runbook.now()) }
                 incident.update{ id = "INC-3", title = "closing at " .. runbook.date(runbook.now()) }
                 """)
-            let first = try await run(["run", "close.lua", "--max-changes", "2", "--output", "json"], sandbox, at: directory.url)
+            // Both runs in one window whatever the clock says (a window boundary between them
+            // would give the second run claims of its own).
+            let first = try await run(["run", "close.lua", "--max-changes", "2", "--output", "json", "--now", "2029-06-01T12:00:00Z"], sandbox, at: directory.url)
             #expect(first.status == 0, "\(first.standardError)")
             let applied = try #require(try report(first)["applied"] as? [String: Any])
             #expect(applied["summary"] as? String == "applied 2 of 2 planned changes; 2 claims taken")
-            let second = try await run(["run", "close.lua", "--max-changes", "2", "--output", "json"], sandbox, at: directory.url)
+            let second = try await run(["run", "close.lua", "--max-changes", "2", "--output", "json", "--now", "2029-06-01T12:00:05Z"], sandbox, at: directory.url)
             #expect(second.status == 0, "a claim held elsewhere is not a failure: \(second.standardError)")
             #expect(try report(second)["claimed_elsewhere"] as? [[String: Any]] != nil)
             #expect(second.standardError.contains("claimed elsewhere: 2 incidents skipped"), "\(second.standardError)")

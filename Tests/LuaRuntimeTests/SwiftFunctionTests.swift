@@ -139,3 +139,87 @@ struct SwiftFunctionTests {
         #expect(value == 42)
     }
 }
+
+@Suite("Arguments read in place")
+struct StackValueTests {
+    /// `v.describe(value)`: what `LuaStackValue` reads of it, as text, walking tables in table
+    /// order (sorted here, so the text is stable); and the stack depth before and after.
+    private static func reader() -> LuaModule {
+        func describe(_ value: LuaStackValue) -> String {
+            switch value.kind {
+            case .none: return "none"
+            case .nil: return "nil"
+            case .boolean: return "\(value.boolean)"
+            case .integer: return "int \(value.integer)"
+            case .number: return "float \(value.number)"
+            case .string: return "'\(String(decoding: value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0), as: UTF8.self))'"
+            case .null: return "null"
+            case .other: return "other"
+            case .table:
+                var entries: [String] = []
+                _ = value.forEachEntry { key, item in entries.append("\(describe(key))=\(describe(item))") }
+                let items = (1...max(1, value.length)).compactMap { position in value.withItem(position) { describe($0) } }
+                return "{\(entries.sorted().joined(separator: ", "))} #\(value.length) items \(items.joined(separator: " "))\(value.isEmptyTable ? " empty" : "")\(value.isMarkedArray ? " marked" : "")"
+            }
+        }
+        struct Stop: Error {}
+        let describeFunction = LuaFunction(name: "describe") { (call: inout LuaCall) -> [LuaValue] in
+            let before = call.argumentCount
+            let text = describe(call.stackValue(at: 1))
+            // A walk that stops by throwing leaves the stack as it was.
+            let stopped: Bool
+            do {
+                _ = try call.stackValue(at: 1).forEachEntry { (_, _) throws(Stop) in throw Stop() }
+                stopped = false
+            } catch {
+                stopped = true
+            }
+            return [.string(LuaString(text)), .integer(Int64(call.argumentCount - before)), .boolean(stopped)]
+        }
+        let readFunction = LuaFunction(name: "read") { (call: inout LuaCall) -> [LuaValue] in
+            var budget: Int? = Int(try call.value(at: 3).integerValue ?? Int64.max)
+            do {
+                let value = try call.stackValue(at: 1).read(root: "x", depth: Int(try call.value(at: 2).integerValue ?? 0), budget: &budget)
+                return [value, .integer(Int64(budget ?? -1))]
+            } catch {
+                return [.nil, .string(LuaString("\(error)"))]
+            }
+        }
+        return LuaModule(name: "v", functions: [describeFunction, readFunction])
+    }
+
+    @Test func kindsScalarsAndTablesReadWhereTheyLie() async {
+        let outcome = await Lua.run("""
+            local a = { v.describe({ id = 'INC-1', n = 2, f = 2.5, t = true }) }
+            local b = { v.describe({ 'x', 'y' }) }
+            local c = { v.describe({}) }
+            local d = { v.describe(print) }
+            local e = { v.describe() }
+            return a[1], a[2], a[3], b[1], c[1], c[3], d[1], e[1]
+            """, modules: { [Self.reader()] })
+        #expect(outcome.error == nil)
+        #expect(outcome.results == [
+            "{'f'=float 2.5, 'id'='INC-1', 'n'=int 2, 't'=true} #0 items nil", 0, true,
+            "{int 1='x', int 2='y'} #2 items 'x' 'y'", "{} #0 items nil empty", false, "other", "none",
+        ])
+    }
+
+    @Test func aValueReadAsALuaValueCountsItsDepthAndMemoryFromWhereItLies() async {
+        let outcome = await Lua.run("""
+            local t = { a = { b = { 'c' } } }
+            local value, left = v.read(t, 0, 10000)
+            local _, deep = v.read(t, 62, 10000)
+            local _, poor = v.read(t, 0, 100)
+            return value.a.b[1], left, deep, poor
+            """, modules: { [Self.reader()] })
+        #expect(outcome.error?.message.contains("memory") == true, "the budget ran out, so the limit tripped: \(String(describing: outcome.error))")
+        let counted = await Lua.run("""
+            local t = { a = { b = { 'c' } } }
+            local value, left = v.read(t, 0, 10000)
+            local _, deep = v.read(t, 62, 10000)
+            return value.a.b[1], left, deep
+            """, modules: { [Self.reader()] })
+        // Four values of 48 bytes, the keys `a` and `b` and the string `c`: 195 bytes.
+        #expect(counted.results == ["c", .integer(10000 - 195), "x.a.b: tables nested deeper than 64 levels"])
+    }
+}

@@ -94,8 +94,8 @@ public enum JSONWriter {
     public static func write(utf8 bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
         output.append(0x22)
         // Most strings need no escaping: copy them in one go.
-        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            output.append(contentsOf: bytes)
+        if !ByteScan.needsJSONEscape(bytes) {
+            output.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
             output.append(0x22)
             return
         }

@@ -52,12 +52,14 @@ extension RequestConverter {
     /// Argument `position` of `call`, a table, as the body of a request of `shape`: written in one
     /// pass by `RequestWriter` when it can be, else converted (and any mistake in it reported) by
     /// `convert`. `asValue`: the body is built as a value all the same (a dry run plans from it).
-    func encode(_ call: LuaCall, at position: Int, shape: ObjectShape, for operation: DevRevOperation, asValue: Bool) throws(ScriptFailure) -> EncodedRequest {
+    /// `scratch`: the writer's working memory, kept by the binding from one call to the next.
+    func encode(_ call: LuaCall, at position: Int, shape: ObjectShape, for operation: DevRevOperation, asValue: Bool,
+                scratch: RequestWriter.Scratch) throws(ScriptFailure) -> EncodedRequest {
         guard call.typeName(at: position) == "table" else {
             throw ScriptFailure.validation(function, field: nil, "expected a table of fields, got \(call.typeName(at: position))")
         }
         if !asValue {
-            var writer = RequestWriter(function: function, budget: call.memoryHeadroom)
+            var writer = RequestWriter(function: function, budget: call.memoryHeadroom, scratch: scratch)
             if let written = writer.write(call.stackValue(at: position), shape: shape) { return EncodedRequest(written) }
         }
         return try EncodedRequest(try convert(try call.argument(position, in: function), shape: shape), for: operation)

@@ -18,9 +18,11 @@ enum IncidentModule {
             return try call.argument(1, in: function)
         }
 
+        // The request writer's working memory, for every request these bindings write.
+        let scratch = RequestWriter.Scratch()
         let update = LuaFunction(name: "update") { call, results in
             let request = try RequestConverter(function: "incident.update")
-                .encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: connection.planner != nil)
+                .encode(call, at: 1, shape: RequestShapes.incidentsUpdateRequest, for: .updateIncident, asValue: connection.planner != nil, scratch: scratch)
             try scope.permitUpdate(fields: request.fields.filter { $0 != "id" })
             try skippingClaimed(&results) {
                 try incidentOf(try connection.perform(.updateIncident, request: request, incident: request.id), "incident.update")
@@ -33,7 +35,7 @@ enum IncidentModule {
         let create = LuaFunction(name: "create") { call, results in
             try scope.permit("incident.create", declaredAs: "create")
             let request = try RequestConverter(function: "incident.create")
-                .encode(call, at: 1, shape: RequestShapes.incidentsCreateRequest, for: .createIncident, asValue: connection.planner != nil)
+                .encode(call, at: 1, shape: RequestShapes.incidentsCreateRequest, for: .createIncident, asValue: connection.planner != nil, scratch: scratch)
             try LuaJSON.push(try incidentOf(try connection.perform(.createIncident, request: request, incident: nil), "incident.create"), to: &results)
         }
         let delete = LuaFunction(name: "delete") { call, results in

@@ -27,7 +27,7 @@ struct RequestWriter {
 
     /// One field of an object being written: its position in the shape's `orderedFields`, and
     /// where its value's bytes lie in that depth's fragments.
-    private struct Entry {
+    fileprivate struct Entry {
         var field: Int
         var start: Int
         var end: Int
@@ -35,26 +35,45 @@ struct RequestWriter {
 
     /// Tables deeper than this are left to the converter (whose reader refuses them at 64).
     private static let maximumDepth = LuaStackValue.maximumDepth - 4
+    private static let idName: StaticString = "id"
+
+    /// Per table depth: the values of an object's fields in table order, and where each lies, so
+    /// that they can be written out in key order. Kept from one request to the next by whoever
+    /// writes many (a binding), so that writing one allocates little more than its bytes.
+    final class Scratch {
+        fileprivate var fragments: [[UInt8]] = []
+        fileprivate var entries: [[Entry]] = []
+
+        init() {}
+    }
 
     private let converter: RequestConverter
     private var budget: Int?
-    /// Per table depth, kept between objects: the values of an object's fields in table order,
-    /// and where each lies, so that they can be written out in key order.
+    private let scratch: Scratch
+    /// The scratch's buffers while a request is written (held here, not in the class, so that
+    /// using them costs no exclusivity checks).
     private var fragments: [[UInt8]] = []
     private var entries: [[Entry]] = []
     private var rootFields: [String] = []
     private var rootID: String?
 
     /// `budget`: what the VM has left under its memory limit (nil: no limit).
-    init(function: String, budget: Int?) {
+    init(function: String, budget: Int?, scratch: Scratch = Scratch()) {
         converter = RequestConverter(function: function)
         self.budget = budget
+        self.scratch = scratch
     }
 
     /// `table` written as a request of `shape`; nil when the converter must say what is wrong.
     mutating func write(_ table: LuaStackValue, shape: ObjectShape) -> Written? {
         rootFields = []
         rootID = nil
+        swap(&fragments, &scratch.fragments)
+        swap(&entries, &scratch.entries)
+        defer {
+            swap(&fragments, &scratch.fragments)
+            swap(&entries, &scratch.entries)
+        }
         var output: [UInt8] = []
         output.reserveCapacity(256)
         do throws(GiveUp) {
@@ -72,11 +91,11 @@ struct RequestWriter {
         budget = left - bytes
     }
 
-    /// Text the converter accepts: valid UTF-8.
-    private func text(_ value: LuaStackValue) throws(GiveUp) -> UnsafeRawBufferPointer {
-        guard let bytes = value.bytes else { throw GiveUp() }
-        if !bytes.allSatisfy({ $0 < 0x80 }), String(validating: bytes, as: UTF8.self) == nil { throw GiveUp() }
-        return bytes
+    /// Text the converter accepts: a string (its bytes, `string`) of valid UTF-8.
+    private func text(_ string: UnsafeRawBufferPointer?) throws(GiveUp) -> UnsafeRawBufferPointer {
+        guard let string else { throw GiveUp() }
+        if !ByteScan.isASCII(string), String(validating: string, as: UTF8.self) == nil { throw GiveUp() }
+        return string
     }
 
     /// A field's value, `depth` tables deep.
@@ -96,12 +115,13 @@ struct RequestWriter {
             break
         }
         try charge(LuaStackValue.conversionCost)
-        if kind == .string { try charge(value.bytes?.count ?? 0) }
+        let string = kind == .string ? value.bytes : nil
+        if let string { try charge(string.count) }
         switch shape {
         case .string:
-            JSONWriter.write(utf8: try text(value), into: &output)
+            JSONWriter.write(utf8: try text(string), into: &output)
         case .dateTime:
-            try dateTime(value, kind: kind, into: &output)
+            try dateTime(value, kind: kind, string: string, into: &output)
         case .int64:
             JSONWriter.write(integer: try integer(value, kind: kind, range: Int64.min...Int64.max), into: &output)
         case .int32:
@@ -119,9 +139,9 @@ struct RequestWriter {
             }
         case .boolean:
             guard kind == .boolean else { throw GiveUp() }
-            output += value.boolean ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65]
+            output.append(contentsOf: value.boolean ? "true".utf8 : "false".utf8)
         case .enumeration(let allowed):
-            let given = try text(value)
+            let given = try text(string)
             guard allowed.contains(where: { $0.utf8.elementsEqual(given) }) else { throw GiveUp() }
             JSONWriter.write(utf8: given, into: &output)
         case .array(let item):
@@ -130,13 +150,13 @@ struct RequestWriter {
             if objectShape.isSetWrapper, kind == .table, value.length > 0 || value.isEmptyTable {
                 // A plain array where the API wants {set = [...]}; {} empties the list.
                 guard case .array(let item)? = objectShape.fields["set"] else { throw GiveUp() }
-                output += [0x7B, 0x22, 0x73, 0x65, 0x74, 0x22, 0x3A]  // {"set":
+                output.append(contentsOf: #"{"set":"#.utf8)
                 try array(value, item: item, depth: depth, into: &output)
                 output.append(0x7D)
             } else if kind == .string, objectShape.fields["stage"] != nil, objectShape.fields.count <= 2 {
                 // A string where the API wants {stage = "..."}.
-                output += [0x7B, 0x22, 0x73, 0x74, 0x61, 0x67, 0x65, 0x22, 0x3A]  // {"stage":
-                JSONWriter.write(utf8: try text(value), into: &output)
+                output.append(contentsOf: #"{"stage":"#.utf8)
+                JSONWriter.write(utf8: try text(string), into: &output)
                 output.append(0x7D)
             } else {
                 try object(value, shape: objectShape, depth: depth, into: &output)
@@ -167,15 +187,20 @@ struct RequestWriter {
         return integer
     }
 
-    private func dateTime(_ value: LuaStackValue, kind: LuaStackValue.Kind, into output: inout [UInt8]) throws(GiveUp) {
+    private func dateTime(_ value: LuaStackValue, kind: LuaStackValue.Kind, string: UnsafeRawBufferPointer?, into output: inout [UInt8]) throws(GiveUp) {
         switch kind {
         case .integer, .number:
             let seconds = try integer(value, kind: kind, range: Int64.min...Int64.max)
             guard RequestConverter.unixSecondsProblem(seconds) == nil else { throw GiveUp() }
-            JSONWriter.write(string: RFC3339.format(unixSeconds: seconds), into: &output)
+            // A date-time's text needs no escaping.
+            output.append(0x22)
+            RFC3339.write(unixSeconds: seconds, into: &output)
+            output.append(0x22)
         case .string:
-            guard let normalized = RFC3339.normalize(String(decoding: try text(value), as: UTF8.self)) else { throw GiveUp() }
-            JSONWriter.write(string: normalized, into: &output)
+            let given = try text(string)
+            output.append(0x22)
+            guard RFC3339.writeNormalized(utf8: given, into: &output) else { throw GiveUp() }
+            output.append(0x22)
         default:
             throw GiveUp()
         }
@@ -221,11 +246,13 @@ struct RequestWriter {
             swap(&found, &entries[depth])
         }
         let fields = shape.orderedFields
+        // The request's `id`, which the run needs as text.
+        let idField = depth == 0 ? Self.idName.withUTF8Buffer { shape.fieldIndex(utf8: UnsafeRawBufferPointer($0)) } : nil
         guard try table.forEachEntry({ (key, item) throws(GiveUp) in
-            guard key.kind == .string, let name = key.bytes else { throw GiveUp() }
+            guard let name = key.bytes else { throw GiveUp() }
             try charge(name.count)
             guard let field = shape.fieldIndex(utf8: name) else { throw GiveUp() }
-            if depth == 0, item.kind == .string, case .string = fields[field].shape, fields[field].name == "id", let id = item.bytes {
+            if field == idField, case .string = fields[field].shape, let id = item.bytes {
                 rootID = String(decoding: id, as: UTF8.self)
             }
             let start = written.count
@@ -234,8 +261,8 @@ struct RequestWriter {
         }) else { throw GiveUp() }
         // An empty table marked with json.array() is an array to the converter, not an object.
         if found.isEmpty, table.isMarkedArray { throw GiveUp() }
-        if shape.name == "date-filter" { defaultDateFilterType(shape, found: &found, written: &written) }
-        for required in shape.requiredInOrder where !found.contains(where: { fields[$0.field].name == required }) {
+        if shape === RequestShapes.dateFilter { defaultDateFilterType(shape, found: &found, written: &written) }
+        for required in shape.requiredFields where !found.contains(where: { $0.field == required }) {
             throw GiveUp()
         }
         // Key order; a handful of fields, so insertion sort.
@@ -253,8 +280,7 @@ struct RequestWriter {
         output.append(0x7B)
         for (index, entry) in found.enumerated() {
             if index > 0 { output.append(0x2C) }
-            fields[entry.field].utf8.withUnsafeBytes { JSONWriter.write(utf8: $0, into: &output) }
-            output.append(0x3A)
+            output += fields[entry.field].jsonKey
             output += written[entry.start..<entry.end]
         }
         output.append(0x7D)
