@@ -138,6 +138,17 @@ public indirect enum ResponseShape: Sendable {
 public struct ResponseObject: Sendable {
     public let name: String
     public let fields: [String: ResponseShape]
+    /// The fields' types, at the positions `names` gives for their names' bytes.
+    public let shapes: [ResponseShape]
+    public let names: NameTable
+
+    init(name: String, fields: [String: ResponseShape]) {
+        self.name = name
+        self.fields = fields
+        let ordered = fields.sorted { $0.key < $1.key }
+        shapes = ordered.map(\.value)
+        names = NameTable(ordered.map(\.key))
+    }
 }
 
 /// The response models' shapes (`ResponseShapes.generated.swift`, by scripts/generate-models).

@@ -67,6 +67,27 @@ public struct LuaResults {
         }
     }
 
+    /// A string of bytes (any bytes: Lua strings are not text).
+    public mutating func pushString(bytes: UnsafeRawBufferPointer) throws(LuaResultError) {
+        try reserve()
+        _ = lua_pushlstring(state, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
+
+    /// Where the results stand: `discard(since:)` comes back to it.
+    public struct Mark {
+        fileprivate let top: Int32
+        fileprivate let openTables: Int
+    }
+
+    public var mark: Mark { Mark(top: lua_gettop(state), openTables: openTables) }
+
+    /// Drops everything pushed since `mark`, tables being built included: a host that gave up
+    /// building results one way makes them another.
+    public mutating func discard(since mark: Mark) {
+        lua_settop(state, mark.top)
+        openTables = mark.openTables
+    }
+
     /// Begins a table with room for `items` array items and `fields` other fields. `emptyArray`
     /// marks it as an empty array (as `json.array()` does), so that it encodes as `[]`.
     public mutating func beginTable(items: Int = 0, fields: Int = 0, emptyArray: Bool = false) throws(LuaResultError) {

@@ -1,5 +1,6 @@
 import DevRevAPI
 import Logging
+import LuaRuntime
 
 /// The run's way to DevRev: settings resolved at start, the client made on first use (so a script
 /// that never calls DevRev needs no token), and every call recorded for the run report.
@@ -240,6 +241,46 @@ final class DevRevConnection {
     /// the next is on its way: one page ahead, never more. The page comes from that read-ahead when
     /// the request matches it byte for byte. Errors of a read-ahead surface when its page is asked for.
     func readPage(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
+        let (outcome, exchange) = try takePage(operation, body: body, incident: incident)
+        var response = try outcome.result.get()
+        if let raw = outcome.body { response = try JournaledExchange.decode(raw, status: outcome.record.status ?? 200, of: operation).get() }
+        lastRead.remember(response)
+        if case .object(let page) = response { startReadAhead(operation, body: body, incident: incident, next: page["next_cursor"], exchange) }
+        return planner?.observe(response, listRequest: operation == .listIncidents ? body : nil) ?? response
+    }
+
+    /// A page of `incidents.list` (as `readPage` reads it) in a run that sends: its items pushed
+    /// onto `results` straight from the page's bytes (`PageDecoder`), else, when the decoder gives
+    /// up, parsed and checked as `readPage` and `ResponseShape.items` do, with their errors. The
+    /// page's `next_cursor` is returned.
+    func pushIncidentPage(body: JSONValue, into results: inout LuaResults) throws -> JSONValue? {
+        precondition(readsPagesRaw, "a dry run plans from the pages it reads")
+        let (outcome, exchange) = try takePage(.listIncidents, body: body, incident: nil)
+        _ = try outcome.result.get()
+        let raw = outcome.body ?? []
+        if let decoded = PageDecoder.pushIncidents(of: raw, into: &results) {
+            lastRead.remember(decoded.incidents, in: raw)
+            let next = decoded.nextCursor.map(JSONValue.string)
+            startReadAhead(.listIncidents, body: body, incident: nil, next: next, exchange)
+            return next
+        }
+        let response = try JournaledExchange.decode(raw, status: outcome.record.status ?? 200, of: .listIncidents).get()
+        lastRead.remember(response)
+        guard case .object(let page) = response else {
+            throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
+        }
+        startReadAhead(.listIncidents, body: body, incident: nil, next: page["next_cursor"], exchange)
+        try LuaJSON.push(.array(try ResponseShape.items(in: page, key: "incidents", operation: "incident.list")), to: &results)
+        return page["next_cursor"]
+    }
+
+    /// Whether `incidents.list` pages reach the script straight from their bytes: in a run that
+    /// sends (a dry run's planner learns from the parsed pages).
+    var readsPagesRaw: Bool { planner == nil }
+
+    /// The answer to a page's request: its read-ahead's, when one was started for exactly these
+    /// bytes, else a new exchange's. The call is recorded.
+    private func takePage(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> (JournaledExchange.Outcome, JournaledExchange) {
         precondition(operation.isRead, "only reads are read ahead")
         let exchange = try exchanger()
         let bytes = try encode(body, operation)
@@ -248,22 +289,23 @@ final class DevRevConnection {
             let task = readAhead.remove(at: index).task
             outcome = BlockingBridge.wait { await task.value }
         } else {
-            outcome = BlockingBridge.wait { await exchange.run(operation, bytes: bytes, incident: incident) }
+            let raw = operation == .listIncidents && readsPagesRaw
+            outcome = BlockingBridge.wait { await exchange.run(operation, bytes: bytes, incident: incident, decodes: !raw) }
         }
         calls.append(outcome.record)
-        let response = try outcome.result.get()
-        lastRead.remember(response)
-        if case .object(var request) = body, case .object(let page) = response, case .string(let next)? = page["next_cursor"], !next.isEmpty {
-            request["cursor"] = .string(next)
-            let nextBody = JSONValue.object(request)
-            if let nextBytes = try? encode(nextBody, operation) {
-                let task = Task { await exchange.run(operation, bytes: nextBytes, incident: incident) }
-                readAhead.append((nextBytes, task))
-                // A walk the script abandoned keeps one page here; only the latest few are kept.
-                while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }
-            }
-        }
-        return planner?.observe(response, listRequest: operation == .listIncidents ? body : nil) ?? response
+        return (outcome, exchange)
+    }
+
+    /// Starts the request for the page after the one `body` asked for, when `next` is a cursor.
+    private func startReadAhead(_ operation: DevRevOperation, body: JSONValue, incident: String?, next: JSONValue?, _ exchange: JournaledExchange) {
+        guard case .object(var request) = body, case .string(let cursor)? = next, !cursor.isEmpty else { return }
+        request["cursor"] = .string(cursor)
+        guard let nextBytes = try? encode(.object(request), operation) else { return }
+        let raw = operation == .listIncidents && readsPagesRaw
+        let task = Task { await exchange.run(operation, bytes: nextBytes, incident: incident, decodes: !raw) }
+        readAhead.append((nextBytes, task))
+        // A walk the script abandoned keeps one page here; only the latest few are kept.
+        while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }
     }
 
     /// One call of a batch.

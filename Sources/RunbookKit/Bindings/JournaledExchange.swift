@@ -11,8 +11,11 @@ struct JournaledExchange: Sendable {
 
     struct Outcome: Sendable {
         var record: DevRevConnection.CallRecord
-        /// The decoded response; `.null` for a create a retry found already done.
+        /// The decoded response; `.null` for a create a retry found already done, and for a
+        /// response left undecoded (`body`).
         var result: Result<JSONValue, ScriptFailure>
+        /// The response's bytes, when the exchange was asked not to decode them.
+        var body: [UInt8]?
         /// The journal could not be written: the run must stop.
         var journalFailed = false
     }
@@ -25,9 +28,11 @@ struct JournaledExchange: Sendable {
     /// the outcome can record each field's before and after.
     /// `conflictNote`: what a 409 means for this request, in its outcome record (a claim another
     /// run holds).
+    /// `decodes`: false for a read whose answer the caller decodes itself (`decode(_:status:of:)`
+    /// says the same of it as this would): the outcome holds the bytes.
     func run(
         _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
-        update: FieldChanges.Basis? = nil, conflictNote: String? = nil
+        update: FieldChanges.Basis? = nil, conflictNote: String? = nil, decodes: Bool = true
     ) async -> Outcome {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
@@ -63,24 +68,20 @@ struct JournaledExchange: Sendable {
         let milliseconds = Int(elapsed.wholeMilliseconds)
         record.durationMilliseconds = milliseconds
         var outcome: AuditJournal.Record
-        let answer: Result<JSONValue, ScriptFailure>
+        var answer: Result<JSONValue, ScriptFailure>
+        var undecoded: [UInt8]?
         switch result {
         case .success(let exchange):
             record.status = exchange.status
             record.attempts = exchange.attempts
             outcome = .init(event: .outcome, operation: operation.name, incident: incident, status: exchange.status,
                             requestID: exchange.requestID, durationMilliseconds: milliseconds)
-            do {
-                let value = try LuaJSON.decode(exchange.body)
-                if let problem = ResponseSchema.problem(in: value, of: operation) {
-                    answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status,
-                                                    message: "\(operation): the response does not match DevRev's schema: \(problem)"))
-                } else {
-                    answer = .success(value)
-                    if let update { outcome.changes = FieldChanges.of(update, answer: value) }
-                }
-            } catch {
-                answer = .failure(ScriptFailure(type: "malformed_response", status: exchange.status, message: "\(operation): the response is not JSON: \(error)"))
+            if decodes || mutation {
+                answer = Self.decode(exchange.body, status: exchange.status, of: operation)
+                if let update, case .success(let value) = answer { outcome.changes = FieldChanges.of(update, answer: value) }
+            } else {
+                answer = .success(.null)
+                undecoded = exchange.body
             }
         case .failure(let error) where conflictOnRetryIsDone && error.status == 409 && error.attempts > 1:
             record.status = 409
@@ -104,7 +105,21 @@ struct JournaledExchange: Sendable {
             let lost = ScriptFailure.configuration("\(failure.message); it was sent and answered (\(answered)), and that is not in the journal")
             return Outcome(record: record, result: .failure(lost), journalFailed: true)
         }
-        return Outcome(record: record, result: answer)
+        return Outcome(record: record, result: answer, body: undecoded)
+    }
+
+    /// A successful answer's body parsed and held to its operation's response schema.
+    static func decode(_ body: [UInt8], status: Int, of operation: DevRevOperation) -> Result<JSONValue, ScriptFailure> {
+        do {
+            let value = try LuaJSON.decode(body)
+            if let problem = ResponseSchema.problem(in: value, of: operation) {
+                return .failure(ScriptFailure(type: "malformed_response", status: status,
+                                              message: "\(operation): the response does not match DevRev's schema: \(problem)"))
+            }
+            return .success(value)
+        } catch {
+            return .failure(ScriptFailure(type: "malformed_response", status: status, message: "\(operation): the response is not JSON: \(error)"))
+        }
     }
 
     private func write(_ record: AuditJournal.Record) async -> ScriptFailure? {
