@@ -134,8 +134,9 @@ public indirect enum ResponseShape: Sendable {
     }
 }
 
-/// An object of the response schema: its fields' types by JSON name.
-public struct ResponseObject: Sendable {
+/// An object of the response schema: its fields' types by JSON name. A class, so that reading
+/// one of `ResponseShapes.objects` while walking a response shares it instead of copying it.
+public final class ResponseObject: Sendable {
     public let name: String
     public let fields: [String: ResponseShape]
     /// The fields' types, at the positions `names` gives for their names' bytes.

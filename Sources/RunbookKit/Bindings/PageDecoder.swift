@@ -398,15 +398,16 @@ struct PageDecoder {
         return offset - start
     }
 
-    /// A key without escapes (a key with one is left to the slow way), as its bytes in the page.
+    /// A key of ASCII without escapes, as its bytes in the page. Any other is left to the slow
+    /// way: `JSONParser` compares keys as Swift strings, which two spellings of one accented
+    /// letter are equal as, so only for ASCII is a duplicate the same bytes.
     private mutating func plainKey() throws(GiveUp) -> UnsafeRawBufferPointer {
         offset += 1
         let start = offset
-        while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { offset += 1 }
+        while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 { offset += 1 }
         guard current == UInt8(ascii: "\"") else { throw GiveUp() }
         let key = UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
         offset += 1
-        guard ByteScan.isASCII(key) || String(validating: key, as: UTF8.self) != nil else { throw GiveUp() }
         return key
     }
 
