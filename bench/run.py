@@ -2,7 +2,8 @@
 loopback, at least --runs times each, and writes BENCHMARKS.md with medians and ratios.
 
 Timings are wall-clock (time.perf_counter around the whole process, or wrk's own Requests/sec);
-peak memory is the child's ru_maxrss from wait4. The sandboxes are `runbook sandbox` processes of
+peak memory is GNU time's, CPU time the children's rusage; the binding's cost is also counted in
+instructions (callgrind). The sandboxes are `runbook sandbox` processes of
 the same release build, one per scenario family, with a quota high enough never to throttle."""
 import argparse
 import datetime
@@ -90,22 +91,25 @@ class Harness:
         """Median peak resident set (MiB), the peaks, median wall time, the last output, and median
         CPU time (user + system, seconds) over `runs` runs.
 
-        GNU time measures: it forks the command from its own small process. A child of this
-        Python process would carry Python's peak resident set into the command, even spawned with
-        vfork (Linux keeps the larger of the peak before and after exec), so `lua5.4 noop.lua`
-        would seem to take 15 MiB."""
+        GNU time measures the peak: it forks the command from its own small process. A child of
+        this Python process would carry Python's peak resident set into the command, even spawned
+        with vfork (Linux keeps the larger of the peak before and after exec), so `lua5.4
+        noop.lua` would seem to take 15 MiB. The CPU time is the rusage of this process's waited-for
+        children, GNU time and the command, in microseconds (GNU time prints 10 ms steps)."""
         peaks, times, cpus = [], [], []
         for _ in range(self.runs):
             with tempfile.NamedTemporaryFile(mode="r") as usage:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
-                done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", usage.name, *command],
+                done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", usage.name, *command],
                                       env=env, cwd=ROOT, capture_output=True, text=True)
                 times.append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if done.returncode != 0:
                     raise SystemExit(f"bench: {' '.join(command)} failed: {done.stderr[-2000:]}")
-                kilobytes, user, system = usage.read().split()[-3:]
+                kilobytes = usage.read().split()[-1]
             peaks.append(int(kilobytes) / 1024)
-            cpus.append(float(user) + float(system))
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         return median(peaks), peaks, median(times), done.stdout, median(cpus)
 
     def record(self, scenario, rows, target, met, note=""):
@@ -256,9 +260,9 @@ def walk(h, n=10000):
         ("Python `requests` + `json` loop (`bench/requests_walk.py`)", f"{py_peak:.1f} MiB peak RSS", ""),
     ], "at most 24 MiB", peak <= 24)
     h.record(f"Client CPU walking {n} incidents (pages of 100)", [
-        ("`runbook run bench/walk.lua`", f"{cpu:.2f} s CPU ({seconds:.2f} s)", f"{cpu / py_cpu:.2f}x the Python loop"),
-        ("Python `requests` + `json` loop (`bench/requests_walk.py`)", f"{py_cpu:.2f} s CPU ({py_seconds:.2f} s)", ""),
-        ("`lua5.4` with lua-cjson decoding the same pages from files (`bench/walk-cjson.lua`)", f"{cjson_cpu:.2f} s CPU",
+        ("`runbook run bench/walk.lua`", f"{cpu:.3f} s CPU ({seconds:.2f} s)", f"{cpu / py_cpu:.2f}x the Python loop"),
+        ("Python `requests` + `json` loop (`bench/requests_walk.py`)", f"{py_cpu:.3f} s CPU ({py_seconds:.2f} s)", ""),
+        ("`lua5.4` with lua-cjson decoding the same pages from files (`bench/walk-cjson.lua`)", f"{cjson_cpu:.3f} s CPU",
          f"runbook's walk costs {cpu / cjson_cpu:.1f}x"),
     ], "at most the Python requests + json loop's, and at most 3x lua-cjson decoding the pages", cpu <= py_cpu and cpu <= 3 * cjson_cpu)
     h.record("The sandbox answering one page of 100 incidents (of 10000)", [
