@@ -276,54 +276,10 @@ private struct Cursor {
     }
 
     mutating func escape(into output: inout [UInt8]) throws(JSONParseError) {
-        guard let byte = current else { throw failure("the string ends inside an escape") }
-        offset += 1
-        switch byte {
-        case UInt8(ascii: "\""): output.append(0x22)
-        case UInt8(ascii: "\\"): output.append(0x5C)
-        case UInt8(ascii: "/"): output.append(0x2F)
-        case UInt8(ascii: "b"): output.append(0x08)
-        case UInt8(ascii: "f"): output.append(0x0C)
-        case UInt8(ascii: "n"): output.append(0x0A)
-        case UInt8(ascii: "r"): output.append(0x0D)
-        case UInt8(ascii: "t"): output.append(0x09)
-        case UInt8(ascii: "u"):
-            let escapeStart = offset - 2
-            var scalar = try hexQuad()
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard current == UInt8(ascii: "\\"), offset + 1 < bytes.count, bytes[offset + 1] == UInt8(ascii: "u") else {
-                    throw failure("a \\u escape of a high surrogate is not followed by its low surrogate", at: escapeStart)
-                }
-                offset += 2
-                let low = try hexQuad()
-                guard (0xDC00...0xDFFF).contains(low) else {
-                    throw failure("a \\u escape of a high surrogate is not followed by its low surrogate", at: escapeStart)
-                }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(scalar) {
-                throw failure("a \\u escape of a lone low surrogate", at: escapeStart)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw failure("an invalid \\u escape", at: escapeStart) }
-            output.append(contentsOf: Array(String(Character(unicode)).utf8))
-        default:
-            throw failure("an invalid escape '\\\(Character(Unicode.Scalar(byte)))'", at: offset - 2)
+        do throws(JSONEscape.Problem) {
+            try JSONEscape.decode(UnsafeRawBufferPointer(bytes), at: &offset, into: &output)
+        } catch {
+            throw failure(error.message, at: error.offset)
         }
-    }
-
-    mutating func hexQuad() throws(JSONParseError) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = current else { throw failure("a \\u escape needs four hex digits") }
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw failure("a \\u escape needs four hex digits")
-            }
-            value = value << 4 | digit
-            offset += 1
-        }
-        return value
     }
 }

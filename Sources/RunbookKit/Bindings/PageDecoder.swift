@@ -467,49 +467,10 @@ struct PageDecoder {
     }
 
     private mutating func escape() throws(GiveUp) {
-        guard let byte = current else { throw GiveUp() }
-        offset += 1
-        switch byte {
-        case UInt8(ascii: "\""): unescaped.append(0x22)
-        case UInt8(ascii: "\\"): unescaped.append(0x5C)
-        case UInt8(ascii: "/"): unescaped.append(0x2F)
-        case UInt8(ascii: "b"): unescaped.append(0x08)
-        case UInt8(ascii: "f"): unescaped.append(0x0C)
-        case UInt8(ascii: "n"): unescaped.append(0x0A)
-        case UInt8(ascii: "r"): unescaped.append(0x0D)
-        case UInt8(ascii: "t"): unescaped.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hexQuad()
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard current == UInt8(ascii: "\\"), offset + 1 < bytes.count, bytes[offset + 1] == UInt8(ascii: "u") else { throw GiveUp() }
-                offset += 2
-                let low = try hexQuad()
-                guard (0xDC00...0xDFFF).contains(low) else { throw GiveUp() }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(scalar) {
-                throw GiveUp()
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw GiveUp() }
-            unescaped.append(contentsOf: UTF8.encode(unicode)!)
-        default:
+        do throws(JSONEscape.Problem) {
+            try JSONEscape.decode(bytes, at: &offset, into: &unescaped)
+        } catch {
             throw GiveUp()
         }
-    }
-
-    private mutating func hexQuad() throws(GiveUp) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = current else { throw GiveUp() }
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw GiveUp()
-            }
-            value = value << 4 | digit
-            offset += 1
-        }
-        return value
     }
 }
