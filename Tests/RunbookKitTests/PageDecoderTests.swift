@@ -141,6 +141,13 @@ struct PageDecoderTests {
         #expect(verdicts["refused"]?.count == pages.count, "\(verdicts)")
     }
 
+    @Test func anObjectWithManyUnknownKeysIsLeftToTheParser() async {
+        // 100 000 keys would take the pairwise duplicate check billions of comparisons.
+        let keys = (0..<100_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        let verdicts = await Self.verdicts([Array(#"{"incidents":[{\#(Self.incident),"custom_fields":{\#(keys)}}]}"#.utf8)])
+        #expect(verdicts["slow"]?.count == 1, "\(verdicts.mapValues(\.count))")
+    }
+
     @Test func aKeyWithAnEscapeOrPastASCIIIsLeftToTheSlowWay() async {
         let verdicts = await Self.verdicts([
             Array(#"{"incidents":[{\#(Self.incident),"t\u0069tle":"x"}]}"#.utf8),

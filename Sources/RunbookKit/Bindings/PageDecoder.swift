@@ -7,8 +7,8 @@ import LuaRuntime
 /// `JSONValue` tree in between.
 ///
 /// It decodes only what it is sure of. Whatever the slow way would refuse (text that is not
-/// strict JSON, a field of the wrong type, an incident without its ids), and a few rare things it
-/// would accept (a key with an escape in it, an items list that is null), make it give up (nil):
+/// strict JSON, a field of the wrong type, an incident without its ids), and a rare thing it
+/// would accept (a key with an escape in it, or a byte past ASCII), make it give up (nil):
 /// the caller discards what was pushed and decodes the page the slow way, which says what is
 /// wrong, in the same words.
 struct PageDecoder {
@@ -25,6 +25,8 @@ struct PageDecoder {
 
     /// What `JSONParser` refuses past (`LuaJSON.maximumDepth`).
     private static let maximumDepth = LuaJSON.maximumDepth
+    /// Keys of one object that the schema does not name, past which the parser reads the page.
+    private static let maximumUnknownKeys = 64
 
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
@@ -189,7 +191,7 @@ struct PageDecoder {
         }
     }
 
-    /// A table's worth of pushing: a push that fails (no stack) is a reason to give up.
+    /// Runs `push`; a push that fails (the Lua stack cannot grow) is a reason to give up.
     private func pushing(_ push: () throws(LuaResultError) -> Void) throws(GiveUp) {
         do {
             try push()
@@ -259,6 +261,9 @@ struct PageDecoder {
                 guard seen[field / 64] & bit == 0 else { throw GiveUp() }
                 seen[field / 64] |= bit
             } else {
+                // Each unknown key is compared with those before it: past a few dozen (a hostile
+                // or unusual object), the parser's dictionary does it in linear time instead.
+                guard unknown.count < Self.maximumUnknownKeys else { throw GiveUp() }
                 let range = (key.baseAddress! - bytes.baseAddress!)..<(key.baseAddress! - bytes.baseAddress! + key.count)
                 for earlier in unknown where earlier.count == range.count && bytes[earlier].elementsEqual(key) { throw GiveUp() }
                 unknown.append(range)
