@@ -128,7 +128,24 @@ struct RequestWriterTests {
                     let written = writer.write(call.stackValue(at: 1), shape: shape)
                     return [.boolean(written != nil), .integer(Int64(call.memoryHeadroom ?? -1))]
                 }
-                runtime.register(LuaModule(name: "writer", functions: [compare, writes]))
+                // update_many's list written item by item: how many it took ("no" when it gave
+                // up), and whether each is the converter's bytes.
+                let batch = LuaFunction(name: "batch") { call in
+                    let budget = try call.value(at: 2).integerValue.map(Int.init) ?? call.memoryHeadroom
+                    guard let written = BulkBindings.writtenUpdates(call.stackValue(at: 1), budget: budget, scratch: RequestWriter.Scratch()) else { return ["no"] }
+                    var items: [LuaValue] = []
+                    switch try call.value(at: 1) {
+                    case .array(let given): items = given
+                    case .emptyTable: break
+                    default: return [.string(LuaString("\(written.count) of no list"))]
+                    }
+                    for (item, request) in zip(items, written) {
+                        let slow = try EncodedRequest(try RequestConverter(function: "t").convert(item, shape: RequestShapes.incidentsUpdateRequest), for: .updateIncident)
+                        guard slow.bytes == request.bytes, slow.fields == request.fields, slow.id == request.id else { return ["differs"] }
+                    }
+                    return [.string(LuaString("\(written.count)"))]
+                }
+                runtime.register(LuaModule(name: "writer", functions: [compare, writes, batch]))
                 let results = try runtime.run(source: Array(source.utf8), chunkName: "=writer")
                 return results.first?.stringValue ?? ""
             } catch {
@@ -201,6 +218,24 @@ struct RequestWriterTests {
                 }
             }
         }
+    }
+
+    @Test func updateManysListIsWrittenItemByItemOrLeftToTheConverter() async {
+        let items = "{ id = 'INC-1', severity = 1 }, { id = 'INC-2', owned_by = {'DEVU-1'}, target_close_date = 1795694400 }"
+        let output = await Self.run("""
+            local lists = {
+              { \(items) }, {}, json.array(), { \(items), { id = 'INC-3', zzz = 1 } }, { \(items), 'INC-3' },
+              { [1] = { id = 'INC-1' }, [3] = { id = 'INC-3' } }, { [0] = { id = 'INC-0' }, [1] = { id = 'INC-1' } },
+              { id = 'INC-1' }, { \(items), n = 2 },
+            }
+            local out = {}
+            for _, list in ipairs(lists) do out[#out + 1] = writer.batch(list) end
+            -- The list's budget is drawn on item after item: room for each item alone, not for both.
+            out[#out + 1] = writer.batch({ { id = 'INC-1', title = string.rep('x', 600) }, { id = 'INC-2', title = string.rep('y', 600) } }, 1000)
+            out[#out + 1] = writer.batch({ { id = 'INC-1', title = string.rep('x', 600) }, { id = 'INC-2', title = string.rep('y', 600) } }, 2000)
+            return table.concat(out, " ")
+            """)
+        #expect(output == "2 0 0 no no no no no no no 2", "\(output)")
     }
 
     @Test func aTableTooLargeForTheMemoryLimitIsLeftToTheConverterWhichTripsIt() async {

@@ -18,16 +18,25 @@ enum BulkBindings {
     }
 
     static func make(connection: DevRevConnection, scope: MutationScope) -> [LuaFunction] {
+        // The request writer's working memory, for every item of every batch.
+        let scratch = RequestWriter.Scratch()
         let updateMany = LuaFunction(name: "update_many") { call in
             let function = "incident.update_many"
             let options = try self.options(call, function)
             var items: [DevRevConnection.BatchItem] = []
-            for (index, item) in try list(call, function).enumerated() {
-                let converter = RequestConverter(function: "\(function): item \(index + 1)")
-                let body = try converter.convert(item, shape: RequestShapes.incidentsUpdateRequest)
-                guard case .object(let fields) = body, case .string(let id)? = fields["id"] else { continue }
-                try scope.permitUpdate(fields: fields.keys.filter { $0 != "id" }.sorted())
-                items.append(.init(operation: .updateIncident, body: body, incident: id))
+            func add(_ request: EncodedRequest) throws(ScriptFailure) {
+                guard let id = request.id else { return }
+                try scope.permitUpdate(fields: request.fields.filter { $0 != "id" })
+                items.append(.init(operation: .updateIncident, request: request, incident: id))
+            }
+            // A dry run plans from the items as values.
+            if connection.planner == nil, let written = writtenUpdates(call.stackValue(at: 1), budget: call.memoryHeadroom, scratch: scratch) {
+                for request in written { try add(request) }
+            } else {
+                for (index, item) in try list(call, function).enumerated() {
+                    let converter = RequestConverter(function: "\(function): item \(index + 1)")
+                    try add(try EncodedRequest(try converter.convert(item, shape: RequestShapes.incidentsUpdateRequest), for: .updateIncident))
+                }
             }
             return [results(try connection.performBatch(items, concurrency: options.concurrency, stopOnError: options.stopOnError), function)]
         }
@@ -39,11 +48,42 @@ enum BulkBindings {
                 guard case .string(let text) = item, let id = text.text, !id.isEmpty else {
                     throw ScriptFailure.validation(function, field: "[\(index + 1)]", "expected an incident id such as \"INC-42\", got \(item.typeName)")
                 }
-                items.append(.init(operation: .getIncident, body: .object(["id": .string(id)]), incident: id))
+                items.append(.init(operation: .getIncident, request: try EncodedRequest(.object(["id": .string(id)]), for: .getIncident), incident: id))
             }
             return [results(try connection.performBatch(items, concurrency: options.concurrency, stopOnError: options.stopOnError), function)]
         }
         return [updateMany, getMany]
+    }
+
+    /// The items of `update_many`'s list, each written in one pass (`RequestWriter`), drawing on
+    /// one memory budget as reading the list would; nil when the list or an item is anything the
+    /// converter might refuse, so that it converts them all and names the item at fault.
+    static func writtenUpdates(_ list: LuaStackValue, budget: Int?, scratch: RequestWriter.Scratch) -> [EncodedRequest]? {
+        guard list.kind == .table else { return nil }
+        var budget = budget
+        // The list itself, as reading it counts it.
+        if let left = budget {
+            guard left >= LuaStackValue.conversionCost else { return nil }
+            budget = left - LuaStackValue.conversionCost
+        }
+        let length = list.length
+        var keys = 0
+        var sequence = true
+        let walked = list.forEachEntry { key, _ in
+            keys += 1
+            if key.kind != .integer || keys > length { sequence = false }
+        }
+        guard walked, sequence, keys == length else { return nil }
+        var requests: [EncodedRequest] = []
+        requests.reserveCapacity(length)
+        for position in stride(from: 1, through: length, by: 1) {
+            var writer = RequestWriter(function: "incident.update_many", budget: budget, scratch: scratch)
+            let written: RequestWriter.Written?? = list.withItem(position) { item in writer.write(item, shape: RequestShapes.incidentsUpdateRequest) }
+            guard case .some(.some(let request)) = written else { return nil }
+            budget = writer.remainingBudget
+            requests.append(EncodedRequest(request))
+        }
+        return requests
     }
 
     private static func list(_ call: LuaCall, _ function: String) throws(ScriptFailure) -> [LuaValue] {

@@ -311,7 +311,7 @@ final class DevRevConnection {
     /// One call of a batch.
     struct BatchItem {
         var operation: DevRevOperation
-        var body: JSONValue
+        var request: EncodedRequest
         var incident: String?
     }
 
@@ -337,7 +337,7 @@ final class DevRevConnection {
                     continue
                 }
                 do throws(ScriptFailure) {
-                    results.append(.success(try perform(item.operation, body: item.body, incident: item.incident)))
+                    results.append(.success(try perform(item.operation, request: item.request, incident: item.incident)))
                 } catch {
                     failed = true
                     results.append(.failure(error))
@@ -359,14 +359,14 @@ final class DevRevConnection {
                 if let failure = failures[id] {
                     settled[index] = failure
                 } else if case .lost(let holder)? = claims.holding(id) {
-                    settled[index] = skipped(item.operation, bytes: try encode(item.body, item.operation), incident: id, holder: holder)
+                    settled[index] = skipped(item.operation, bytes: item.request.bytes, incident: id, holder: holder)
                 }
             }
         }
         var encoded: [(DevRevOperation, [UInt8], String?, FieldChanges.Basis?)] = []
         var sentIndices: [Int] = []
         for (index, item) in items.enumerated() where settled[index] == nil {
-            let request = try EncodedRequest(item.body, for: item.operation)
+            let request = item.request
             encoded.append((item.operation, request.bytes, item.incident, updateBasis(item.operation, fields: request.fields, incident: item.incident)))
             sentIndices.append(index)
         }

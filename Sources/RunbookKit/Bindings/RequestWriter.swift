@@ -64,6 +64,9 @@ struct RequestWriter {
         self.scratch = scratch
     }
 
+    /// What is left of the budget after the requests written so far (nil: no limit).
+    var remainingBudget: Int? { budget }
+
     /// `table` written as a request of `shape`; nil when the converter must say what is wrong.
     mutating func write(_ table: LuaStackValue, shape: ObjectShape) -> Written? {
         rootFields = []
