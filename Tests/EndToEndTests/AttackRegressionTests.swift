@@ -47,8 +47,12 @@ struct AttackRegressionTests {
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["event"] as? String
             }
             #expect(events.contains("not_sent"), "\(events)")
-            #expect(events.filter { $0 == "intent" }.count == sandbox.statistics.snapshot.count(of: "incidents.update"),
-                    "an intent for each request that went out, none for the rest")
+            // Every request that reached DevRev has its intent; the one the deadline struck may
+            // have had its intent written and not have reached it (a loaded machine once stopped
+            // the second request between the two), and no other item has one.
+            let intents = events.filter { $0 == "intent" }.count
+            let arrived = sandbox.statistics.snapshot.count(of: "incidents.update")
+            #expect(arrived <= intents && intents <= arrived + 1, "an intent for each request that went out, none for the rest: \(intents) intents, \(arrived) arrived")
             #expect(events.count { $0 == "intent" } + events.count { $0 == "not_sent" } == 6)
         }
     }
