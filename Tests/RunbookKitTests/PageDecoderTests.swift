@@ -141,11 +141,16 @@ struct PageDecoderTests {
         #expect(verdicts["refused"]?.count == pages.count, "\(verdicts)")
     }
 
+    /// Each key the schema does not name is compared with those before it: past 64 in one object
+    /// the parser's dictionary reads the page instead, so that a hostile page of 100 000 keys does
+    /// not take billions of comparisons.
     @Test func anObjectWithManyUnknownKeysIsLeftToTheParser() async {
-        // 100 000 keys would take the pairwise duplicate check billions of comparisons.
-        let keys = (0..<100_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
-        let verdicts = await Self.verdicts([Array(#"{"incidents":[{\#(Self.incident),"custom_fields":{\#(keys)}}]}"#.utf8)])
-        #expect(verdicts["slow"]?.count == 1, "\(verdicts.mapValues(\.count))")
+        func page(keys: Int) -> [UInt8] {
+            let members = (0..<keys).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+            return Array(#"{"incidents":[{\#(Self.incident),"custom_fields":{\#(members)}}]}"#.utf8)
+        }
+        let verdicts = await Self.verdicts([page(keys: 64), page(keys: 65)])
+        #expect(verdicts["same"]?.count == 1 && verdicts["slow"]?.count == 1, "\(verdicts.mapValues(\.count))")
     }
 
     @Test func aKeyWithAnEscapeOrPastASCIIIsLeftToTheSlowWay() async {

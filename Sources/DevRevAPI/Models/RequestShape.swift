@@ -24,7 +24,7 @@ public final class ObjectShape: Sendable {
     /// `required`, sorted: the order missing fields are reported in.
     public let requiredInOrder: [String]
     /// The fields in the order a request's keys are written (`JSONWriter`'s: by name), each with
-    /// its name's UTF-8 bytes, so that a key read as bytes finds its field without a `String`.
+    /// its key as JSON; `fieldIndex(utf8:)` finds one from a key read as bytes, without a `String`.
     public let orderedFields: [Field]
     /// The positions in `orderedFields` of the required fields.
     public let requiredFields: [Int]
@@ -32,7 +32,6 @@ public final class ObjectShape: Sendable {
 
     public struct Field: Sendable {
         public let name: String
-        public let utf8: [UInt8]
         public let shape: RequestShape
         /// The name as a JSON object's key, with its colon: `"name":`.
         public let jsonKey: [UInt8]
@@ -40,7 +39,6 @@ public final class ObjectShape: Sendable {
         init(name: String, shape: RequestShape) {
             self.name = name
             self.shape = shape
-            utf8 = Array(name.utf8)
             var key: [UInt8] = []
             JSONWriter.write(string: name, into: &key)
             key.append(0x3A)
