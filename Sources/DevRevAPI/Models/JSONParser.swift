@@ -268,7 +268,7 @@ private struct Cursor {
     }
 
     func text(of raw: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONParseError) -> String {
-        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        if ByteScan.isASCII(UnsafeRawBufferPointer(raw)) { return String(decoding: raw, as: UTF8.self) }
         guard let text = String(validating: raw, as: UTF8.self) else {
             throw failure("the string is not valid UTF-8", at: start)
         }

@@ -78,10 +78,10 @@ enum BulkBindings {
         requests.reserveCapacity(length)
         for position in stride(from: 1, through: length, by: 1) {
             var writer = RequestWriter(function: "incident.update_many", budget: budget, scratch: scratch)
-            let written: RequestWriter.Written?? = list.withItem(position) { item in writer.write(item, shape: RequestShapes.incidentsUpdateRequest) }
+            let written: EncodedRequest?? = list.withItem(position) { item in writer.write(item, shape: RequestShapes.incidentsUpdateRequest) }
             guard case .some(.some(let request)) = written else { return nil }
             budget = writer.remainingBudget
-            requests.append(EncodedRequest(request))
+            requests.append(request)
         }
         return requests
     }

@@ -242,6 +242,32 @@ final class DevRevConnection {
     /// the request matches it byte for byte. Errors of a read-ahead surface when its page is asked for.
     func readPage(_ operation: DevRevOperation, body: JSONValue, incident: String?) throws(ScriptFailure) -> JSONValue {
         let (outcome, exchange) = try takePage(operation, body: body, incident: incident)
+        return try settle(outcome, operation, body: body, incident: incident, exchange)
+    }
+
+    /// A page of `incidents.list` (read as `readPage` reads it), its items pushed onto `results`:
+    /// straight from the page's bytes (`PageDecoder`) in a run that sends, else (a dry run, or a
+    /// page the decoder gives up on) parsed, learnt from and checked as `readPage` and
+    /// `ResponseShape.items` do, with their errors. The page's `next_cursor` is returned.
+    func pushIncidentPage(body: JSONValue, into results: inout LuaResults) throws -> JSONValue? {
+        let (outcome, exchange) = try takePage(.listIncidents, body: body, incident: nil)
+        if let raw = outcome.body, let decoded = PageDecoder.pushIncidents(of: raw, into: &results) {
+            lastRead.remember(decoded.incidents, in: raw)
+            let next = decoded.nextCursor.map(JSONValue.string)
+            startReadAhead(.listIncidents, body: body, incident: nil, next: next, exchange)
+            return next
+        }
+        guard case .object(let page) = try settle(outcome, .listIncidents, body: body, incident: nil, exchange) else {
+            throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
+        }
+        try LuaJSON.push(.array(try ResponseShape.items(in: page, key: "incidents", operation: "incident.list")), to: &results)
+        return page["next_cursor"]
+    }
+
+    /// A page's answer, decoded (when its exchange left it undecoded), remembered, its next page
+    /// started, and seen by the planner.
+    private func settle(_ outcome: JournaledExchange.Outcome, _ operation: DevRevOperation, body: JSONValue, incident: String?,
+                        _ exchange: JournaledExchange) throws(ScriptFailure) -> JSONValue {
         var response = try outcome.result.get()
         if let raw = outcome.body { response = try JournaledExchange.decode(raw, status: outcome.record.status ?? 200, of: operation).get() }
         lastRead.remember(response)
@@ -249,34 +275,11 @@ final class DevRevConnection {
         return planner?.observe(response, listRequest: operation == .listIncidents ? body : nil) ?? response
     }
 
-    /// A page of `incidents.list` (as `readPage` reads it) in a run that sends: its items pushed
-    /// onto `results` straight from the page's bytes (`PageDecoder`), else, when the decoder gives
-    /// up, parsed and checked as `readPage` and `ResponseShape.items` do, with their errors. The
-    /// page's `next_cursor` is returned.
-    func pushIncidentPage(body: JSONValue, into results: inout LuaResults) throws -> JSONValue? {
-        precondition(readsPagesRaw, "a dry run plans from the pages it reads")
-        let (outcome, exchange) = try takePage(.listIncidents, body: body, incident: nil)
-        _ = try outcome.result.get()
-        let raw = outcome.body ?? []
-        if let decoded = PageDecoder.pushIncidents(of: raw, into: &results) {
-            lastRead.remember(decoded.incidents, in: raw)
-            let next = decoded.nextCursor.map(JSONValue.string)
-            startReadAhead(.listIncidents, body: body, incident: nil, next: next, exchange)
-            return next
-        }
-        let response = try JournaledExchange.decode(raw, status: outcome.record.status ?? 200, of: .listIncidents).get()
-        lastRead.remember(response)
-        guard case .object(let page) = response else {
-            throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
-        }
-        startReadAhead(.listIncidents, body: body, incident: nil, next: page["next_cursor"], exchange)
-        try LuaJSON.push(.array(try ResponseShape.items(in: page, key: "incidents", operation: "incident.list")), to: &results)
-        return page["next_cursor"]
+    /// Whether a page of `operation` is left undecoded by its exchange, for `PageDecoder`:
+    /// `incidents.list` in a run that sends (a dry run's planner learns from the parsed pages).
+    private func readsRaw(_ operation: DevRevOperation) -> Bool {
+        operation == .listIncidents && planner == nil
     }
-
-    /// Whether `incidents.list` pages reach the script straight from their bytes: in a run that
-    /// sends (a dry run's planner learns from the parsed pages).
-    var readsPagesRaw: Bool { planner == nil }
 
     /// The answer to a page's request: its read-ahead's, when one was started for exactly these
     /// bytes, else a new exchange's. The call is recorded.
@@ -289,7 +292,7 @@ final class DevRevConnection {
             let task = readAhead.remove(at: index).task
             outcome = BlockingBridge.wait { await task.value }
         } else {
-            let raw = operation == .listIncidents && readsPagesRaw
+            let raw = readsRaw(operation)
             outcome = BlockingBridge.wait { await exchange.run(operation, bytes: bytes, incident: incident, decodes: !raw) }
         }
         calls.append(outcome.record)
@@ -301,7 +304,7 @@ final class DevRevConnection {
         guard case .object(var request) = body, case .string(let cursor)? = next, !cursor.isEmpty else { return }
         request["cursor"] = .string(cursor)
         guard let nextBytes = try? encode(.object(request), operation) else { return }
-        let raw = operation == .listIncidents && readsPagesRaw
+        let raw = readsRaw(operation)
         let task = Task { await exchange.run(operation, bytes: nextBytes, incident: incident, decodes: !raw) }
         readAhead.append((nextBytes, task))
         // A walk the script abandoned keeps one page here; only the latest few are kept.

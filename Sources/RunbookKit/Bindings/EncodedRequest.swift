@@ -25,10 +25,11 @@ struct EncodedRequest {
         }
     }
 
-    init(_ written: RequestWriter.Written) {
-        bytes = written.bytes
-        fields = written.fields
-        id = written.id
+    /// Bytes written straight from a script's table (`RequestWriter`), with its keys and id.
+    init(written bytes: [UInt8], fields: [String], id: String?) {
+        self.bytes = bytes
+        self.fields = fields
+        self.id = id
         built = nil
     }
 
@@ -60,7 +61,7 @@ extension RequestConverter {
         }
         if !asValue {
             var writer = RequestWriter(function: function, budget: call.memoryHeadroom, scratch: scratch)
-            if let written = writer.write(call.stackValue(at: position), shape: shape) { return EncodedRequest(written) }
+            if let written = writer.write(call.stackValue(at: position), shape: shape) { return written }
         }
         return try EncodedRequest(try convert(try call.argument(position, in: function), shape: shape), for: operation)
     }

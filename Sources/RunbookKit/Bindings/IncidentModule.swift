@@ -103,20 +103,8 @@ enum IncidentModule {
                 filters = .object(fields)
             }
             let body = try RequestConverter(function: "incident.list").convert(filters, shape: RequestShapes.incidentsListRequest)
-            if connection.readsPagesRaw {
-                // Straight from the page's bytes to Lua tables (PageDecoder).
-                let next = try connection.pushIncidentPage(body: body, into: &results)
-                try results.pushBoolean(try walks.advance(id, walk, to: next))
-                return
-            }
-            let response = try connection.readPage(.listIncidents, body: body, incident: nil)
-            guard case .object(let page) = response else {
-                throw ScriptFailure(type: "malformed_response", message: "incident.list: the response is not an object")
-            }
-            let items = try ResponseShape.items(in: page, key: "incidents", operation: "incident.list")
-            let more = try walks.advance(id, walk, to: page["next_cursor"])
-            try LuaJSON.push(.array(items), to: &results)
-            try results.pushBoolean(more)
+            let next = try connection.pushIncidentPage(body: body, into: &results)
+            try results.pushBoolean(try walks.advance(id, walk, to: next))
         }
         let comments = CommentBindings(connection: connection, scope: scope, runID: runID, walks: walks)
         return [

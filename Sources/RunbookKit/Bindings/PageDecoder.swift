@@ -35,8 +35,8 @@ struct PageDecoder {
     private var unescaped: [UInt8] = []
     /// Per object depth, kept between objects: which known fields were seen, and where the
     /// unknown keys lie, to refuse a key that appears twice as `JSONParser` does.
-    private var seenFields: [[UInt64]] = []
-    private var unknownKeys: [[Range<Int>]] = []
+    private var seenFields = DepthBuffers<UInt64>()
+    private var unknownKeys = DepthBuffers<Range<Int>>()
 
     private init(bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -236,19 +236,11 @@ struct PageDecoder {
             offset += 1
             return
         }
-        while seenFields.count <= depth {
-            seenFields.append([])
-            unknownKeys.append([])
-        }
-        var seen: [UInt64] = []
-        var unknown: [Range<Int>] = []
-        swap(&seen, &seenFields[depth])
-        swap(&unknown, &unknownKeys[depth])
+        var seen = seenFields.take(depth)
+        var unknown = unknownKeys.take(depth)
         defer {
-            seen.removeAll(keepingCapacity: true)
-            unknown.removeAll(keepingCapacity: true)
-            swap(&seen, &seenFields[depth])
-            swap(&unknown, &unknownKeys[depth])
+            seenFields.giveBack(&seen, depth)
+            unknownKeys.giveBack(&unknown, depth)
         }
         if let shape { seen.append(contentsOf: repeatElement(0, count: (shape.shapes.count + 63) / 64)) }
         while true {

@@ -14,15 +14,6 @@ import LuaRuntime
 /// every string's and key's bytes): a table that reading would take past the limit is left to the
 /// slow way, which trips the limit.
 struct RequestWriter {
-    /// A request as written, with what the run needs of it without parsing the bytes back.
-    struct Written {
-        var bytes: [UInt8]
-        /// The top-level keys, sorted.
-        var fields: [String]
-        /// The top-level `id`, when it is a string.
-        var id: String?
-    }
-
     private struct GiveUp: Error {}
 
     /// One field of an object being written: its position in the shape's `orderedFields`, and
@@ -41,8 +32,8 @@ struct RequestWriter {
     /// that they can be written out in key order. Kept from one request to the next by whoever
     /// writes many (a binding), so that writing one allocates little more than its bytes.
     final class Scratch {
-        fileprivate var fragments: [[UInt8]] = []
-        fileprivate var entries: [[Entry]] = []
+        fileprivate var fragments = DepthBuffers<UInt8>()
+        fileprivate var entries = DepthBuffers<Entry>()
 
         init() {}
     }
@@ -52,8 +43,8 @@ struct RequestWriter {
     private let scratch: Scratch
     /// The scratch's buffers while a request is written (held here, not in the class, so that
     /// using them costs no exclusivity checks).
-    private var fragments: [[UInt8]] = []
-    private var entries: [[Entry]] = []
+    private var fragments = DepthBuffers<UInt8>()
+    private var entries = DepthBuffers<Entry>()
     private var rootFields: [String] = []
     private var rootID: String?
 
@@ -68,7 +59,7 @@ struct RequestWriter {
     var remainingBudget: Int? { budget }
 
     /// `table` written as a request of `shape`; nil when the converter must say what is wrong.
-    mutating func write(_ table: LuaStackValue, shape: ObjectShape) -> Written? {
+    mutating func write(_ table: LuaStackValue, shape: ObjectShape) -> EncodedRequest? {
         rootFields = []
         rootID = nil
         swap(&fragments, &scratch.fragments)
@@ -85,7 +76,7 @@ struct RequestWriter {
         } catch {
             return nil
         }
-        return Written(bytes: output, fields: rootFields, id: rootID)
+        return EncodedRequest(written: output, fields: rootFields, id: rootID)
     }
 
     private mutating func charge(_ bytes: Int) throws(GiveUp) {
@@ -234,19 +225,11 @@ struct RequestWriter {
     /// A table with named fields only, each one of the shape's, written in key order.
     private mutating func object(_ table: LuaStackValue, shape: ObjectShape, depth: Int, into output: inout [UInt8]) throws(GiveUp) {
         guard table.kind == .table, table.length == 0, depth < Self.maximumDepth else { throw GiveUp() }
-        while fragments.count <= depth {
-            fragments.append([])
-            entries.append([])
-        }
-        var written: [UInt8] = []
-        var found: [Entry] = []
-        swap(&written, &fragments[depth])
-        swap(&found, &entries[depth])
+        var written = fragments.take(depth)
+        var found = entries.take(depth)
         defer {
-            written.removeAll(keepingCapacity: true)
-            found.removeAll(keepingCapacity: true)
-            swap(&written, &fragments[depth])
-            swap(&found, &entries[depth])
+            fragments.giveBack(&written, depth)
+            entries.giveBack(&found, depth)
         }
         let fields = shape.orderedFields
         // The request's `id`, which the run needs as text.
