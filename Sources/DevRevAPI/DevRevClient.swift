@@ -14,6 +14,10 @@ public final class DevRevClient: Sendable {
     let http: HTTPClient
     let logger: Logger
     let gate = RateLimitGate()
+    /// The event loop this client's requests prefer to run on: a task started on it
+    /// (`Task(executorPreference:)`) sends, reads and resumes there, and the connection pool
+    /// keeps its connections there (a request made on a loop of the pool's group prefers it).
+    public let taskExecutor: EventLoopTaskExecutor
 
     /// Largest response body accepted.
     static let maximumBodySize = 32 * 1024 * 1024
@@ -39,6 +43,7 @@ public final class DevRevClient: Sendable {
         // DevRev nobody answers took 25 s to report instead of the backoff's few.
         http.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        self.taskExecutor = EventLoopTaskExecutor(self.http.eventLoopGroup.next())
     }
 
     /// Closes the connection pool. Call once, when the client is no longer needed.

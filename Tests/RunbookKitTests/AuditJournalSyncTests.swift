@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import RunbookKit
 
@@ -66,5 +67,46 @@ struct AuditJournalSyncTests {
         }
         #expect(Set(incidents.compactMap { $0 }) == Set((1...8).map { "INC-\($0)" }), "each intent written once")
         #expect(incidents.count == 8)
+    }
+
+    /// A VM thread's record (`appendHere`) takes the writer's turn after the records already
+    /// waiting for it, and is on disk when the call returns.
+    @Test func aRecordWrittenHereFollowsTheRecordsWaitingAndIsOnDiskWhenItReturns() async throws {
+        let (journal, path) = try journal()
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread { journal.onWriter { holding.signal(); release.wait() } }.start()
+        await Task.detached { holding.wait() }.value
+        let before = journal.syncCount
+        let waiting = Task {
+            try await journal.append(.init(event: .outcome, operation: "incidents.update", incident: "INC-1", status: 200))
+        }
+        var polls = 0
+        while journal.waitingCount < 1, polls < 2_000 {
+            try await Task.sleep(for: .milliseconds(5))
+            polls += 1
+        }
+        #expect(journal.waitingCount == 1, "the outcome waits for the busy writer")
+        let outcome = Mutex<(failure: String?, syncs: Int)>((nil, 0))
+        let here = DispatchSemaphore(value: 0)
+        Thread {
+            do throws(AuditJournal.Failure) {
+                try journal.appendHere(.init(event: .intent, operation: "incidents.update", incident: "INC-2", body: Array("{}".utf8)))
+                outcome.withLock { $0.syncs = journal.syncCount }
+            } catch {
+                outcome.withLock { $0.failure = error.description }
+            }
+            here.signal()
+        }.start()
+        release.signal()
+        await Task.detached { here.wait() }.value
+        try await waiting.value
+        #expect(outcome.withLock { $0.failure } == nil)
+        #expect(outcome.withLock { $0.syncs } == before + 1, "the intent is on disk when appendHere returns")
+        #expect(journal.syncCount == before + 1, "the waiting outcome rides on the intent's flush")
+        let incidents = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["incident"] as? String
+        }
+        #expect(incidents == ["INC-1", "INC-2"], "the record waiting first is written first")
     }
 }

@@ -189,7 +189,7 @@ final class DevRevConnection {
         let bytes = try encode(body, .createTimelineEntryWithExternalRef)
         let lookup = try encode(.object(["id": .string(incident), "external_ref": reference]), .getTimelineEntry)
         let ownHolder = IncidentClaims.holder(of: .object(["timeline_entry": body]))
-        let (result, records) = BlockingBridge.wait {
+        let (result, records) = BlockingBridge.wait(on: exchange.client.taskExecutor) {
             await IncidentClaims.post(bytes, lookup: lookup, incident: incident, ownHolder: ownHolder, exchange: exchange)
         }
         calls += records
@@ -214,9 +214,7 @@ final class DevRevConnection {
         let exchange = try exchanger()
         let bytes = request.bytes
         let update = updateBasis(operation, fields: request.fields, incident: incident)
-        let outcome = BlockingBridge.wait {
-            await exchange.run(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, update: update)
-        }
+        let outcome = exchange.runHere(operation, bytes: bytes, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone, update: update)
         calls.append(outcome.record)
         let response = try outcome.result.get()
         lastRead.remember(response)
@@ -233,7 +231,7 @@ final class DevRevConnection {
     private func journalNotSent(operation: String, incident: String?, bytes: [UInt8], note: String) {
         guard let journal else { return }
         let record = AuditJournal.Record(event: .notSent, operation: operation, incident: incident, body: bytes, note: note)
-        BlockingBridge.wait { try? await journal.append(record) }
+        try? journal.appendHere(record)
     }
 
     /// One page of a list (`incidents.list`, `timeline-entries.list`), and the request for the
@@ -290,10 +288,10 @@ final class DevRevConnection {
         let outcome: JournaledExchange.Outcome
         if let index = readAhead.firstIndex(where: { $0.request == bytes }) {
             let task = readAhead.remove(at: index).task
-            outcome = BlockingBridge.wait { await task.value }
+            outcome = BlockingBridge.wait(on: exchange.client.taskExecutor) { await task.value }
         } else {
             let raw = readsRaw(operation)
-            outcome = BlockingBridge.wait { await exchange.run(operation, bytes: bytes, incident: incident, decodes: !raw) }
+            outcome = exchange.runHere(operation, bytes: bytes, incident: incident, decodes: !raw)
         }
         calls.append(outcome.record)
         return (outcome, exchange)
@@ -305,7 +303,9 @@ final class DevRevConnection {
         request["cursor"] = .string(cursor)
         guard let nextBytes = try? encode(.object(request), operation) else { return }
         let raw = readsRaw(operation)
-        let task = Task { await exchange.run(operation, bytes: nextBytes, incident: incident, decodes: !raw) }
+        let task = Task(executorPreference: exchange.client.taskExecutor) {
+            await exchange.run(operation, bytes: nextBytes, incident: incident, decodes: !raw)
+        }
         readAhead.append((nextBytes, task))
         // A walk the script abandoned keeps one page here; only the latest few are kept.
         while readAhead.count > Self.readAheadWalks { readAhead.removeFirst().task.cancel() }

@@ -34,26 +34,79 @@ struct JournaledExchange: Sendable {
         _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
         update: FieldChanges.Basis? = nil, conflictNote: String? = nil, decodes: Bool = true
     ) async -> Outcome {
+        let opening = open(operation, bytes: bytes, incident: incident)
+        if let record = opening.record, let failure = await write(record) { return opening.journalFailed(failure) }
+        if let refused = opening.refused { return refused }
+        let sent = await send(operation, bytes: bytes)
+        let closing = close(sent, operation, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone,
+                            update: update, conflictNote: conflictNote, decodes: decodes)
+        if let record = closing.record, let failure = await write(record) { return closing.journalFailed(failure, writing: record) }
+        return closing.outcome
+    }
+
+    /// `run` from a VM thread, which blocks until the outcome is there: the journal's records are
+    /// written on this thread (`AuditJournal.appendHere`), and only the request goes to the
+    /// client's event loop, where it is sent, read and retried. One serial call crosses between
+    /// two threads twice, instead of hopping through Swift's global pool and the journal's writer.
+    func runHere(
+        _ operation: DevRevOperation, bytes: [UInt8], incident: String?, conflictOnRetryIsDone: Bool = false,
+        update: FieldChanges.Basis? = nil, decodes: Bool = true
+    ) -> Outcome {
+        let opening = open(operation, bytes: bytes, incident: incident)
+        if let record = opening.record, let failure = writeHere(record) { return opening.journalFailed(failure) }
+        if let refused = opening.refused { return refused }
+        let sent = BlockingBridge.wait(on: client.taskExecutor) { await send(operation, bytes: bytes) }
+        let closing = close(sent, operation, incident: incident, conflictOnRetryIsDone: conflictOnRetryIsDone,
+                            update: update, conflictNote: nil, decodes: decodes)
+        if let record = closing.record, let failure = writeHere(record) { return closing.journalFailed(failure, writing: record) }
+        return closing.outcome
+    }
+
+    /// What an exchange journals before it sends (a mutation's intent, or `not_sent`), and the
+    /// outcome when it sends nothing.
+    private struct Opening {
+        var record: AuditJournal.Record?
+        /// Not sent: the request is too large (refused before the journal), or the run's deadline
+        /// passed (journaled as `not_sent`).
+        var refused: Outcome?
+        var callRecord: DevRevConnection.CallRecord
+
+        func journalFailed(_ failure: ScriptFailure) -> Outcome {
+            Outcome(record: refused?.record ?? callRecord, result: .failure(failure), journalFailed: true)
+        }
+    }
+
+    private func open(_ operation: DevRevOperation, bytes: [UInt8], incident: String?) -> Opening {
         let mutation = !operation.isRead
         var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: 0)
         guard bytes.count <= DevRevClient.maximumRequestBodySize else {
             // Refused before the journal: it was never going to be sent.
             record.error = "validation"
-            return Outcome(record: record, result: .failure(.validation(operation.name, field: nil, DevRevClient.oversizedRequestMessage(bytes.count))))
+            let failure = ScriptFailure.validation(operation.name, field: nil, DevRevClient.oversizedRequestMessage(bytes.count))
+            return Opening(refused: Outcome(record: record, result: .failure(failure)), callRecord: record)
         }
         if let deadline, ContinuousClock.now >= deadline {
             // Never sent (a batch item the deadline reached first): journaled as such, not as a
             // request that timed out.
             record.error = "not_sent"
-            if mutation, let failure = await write(.init(event: .notSent, operation: operation.name, incident: incident, body: bytes,
-                                                         note: "the run's deadline passed before it was sent")) {
-                return Outcome(record: record, result: .failure(failure), journalFailed: true)
-            }
-            return Outcome(record: record, result: .failure(ScriptFailure(type: "timeout", message: "\(operation): not sent: the run's deadline passed")))
+            let journaled = mutation
+                ? AuditJournal.Record(event: .notSent, operation: operation.name, incident: incident, body: bytes,
+                                      note: "the run's deadline passed before it was sent")
+                : nil
+            let failure = ScriptFailure(type: "timeout", message: "\(operation): not sent: the run's deadline passed")
+            return Opening(record: journaled, refused: Outcome(record: record, result: .failure(failure)), callRecord: record)
         }
-        if mutation, let failure = await write(.init(event: .intent, operation: operation.name, incident: incident, body: bytes)) {
-            return Outcome(record: record, result: .failure(failure), journalFailed: true)
-        }
+        let intent = mutation ? AuditJournal.Record(event: .intent, operation: operation.name, incident: incident, body: bytes) : nil
+        return Opening(record: intent, callRecord: record)
+    }
+
+    /// The request on the wire, with the client's retries, and how long it took.
+    private struct Sent: Sendable {
+        var result: Result<DevRevClient.Exchange, DevRevError>
+        var milliseconds: Int
+    }
+
+    private func send(_ operation: DevRevOperation, bytes: [UInt8]) async -> Sent {
         let clock = ContinuousClock()
         let start = clock.now
         let result: Result<DevRevClient.Exchange, DevRevError>
@@ -64,13 +117,34 @@ struct JournaledExchange: Sendable {
         } catch {
             result = .failure(error)
         }
-        let elapsed = clock.now - start
-        let milliseconds = Int(elapsed.wholeMilliseconds)
-        record.durationMilliseconds = milliseconds
+        return Sent(result: result, milliseconds: Int((clock.now - start).wholeMilliseconds))
+    }
+
+    /// The outcome of a request that was sent: its answer decoded, and for a mutation the outcome
+    /// record to journal.
+    private struct Closing {
+        var record: AuditJournal.Record?
+        var outcome: Outcome
+
+        /// The request was sent and answered (`record`): say what happened, since the journal cannot.
+        func journalFailed(_ failure: ScriptFailure, writing record: AuditJournal.Record) -> Outcome {
+            let answered = AuditJournal.summary(of: record)
+            let lost = ScriptFailure.configuration("\(failure.message); it was sent and answered (\(answered)), and that is not in the journal")
+            return Outcome(record: outcome.record, result: .failure(lost), journalFailed: true)
+        }
+    }
+
+    private func close(
+        _ sent: Sent, _ operation: DevRevOperation, incident: String?, conflictOnRetryIsDone: Bool,
+        update: FieldChanges.Basis?, conflictNote: String?, decodes: Bool
+    ) -> Closing {
+        let mutation = !operation.isRead
+        let milliseconds = sent.milliseconds
+        var record = DevRevConnection.CallRecord(operation: operation.name, incident: incident, attempts: 0, durationMilliseconds: milliseconds)
         var outcome: AuditJournal.Record
         var answer: Result<JSONValue, ScriptFailure>
         var undecoded: [UInt8]?
-        switch result {
+        switch sent.result {
         case .success(let exchange):
             record.status = exchange.status
             record.attempts = exchange.attempts
@@ -99,13 +173,7 @@ struct JournaledExchange: Sendable {
                             note: error.status == 409 ? conflictNote : nil)
             answer = .failure(ScriptFailure(error))
         }
-        if mutation, let failure = await write(outcome) {
-            // The request was sent and answered: say what happened, since the journal cannot.
-            let answered = AuditJournal.summary(of: outcome)
-            let lost = ScriptFailure.configuration("\(failure.message); it was sent and answered (\(answered)), and that is not in the journal")
-            return Outcome(record: record, result: .failure(lost), journalFailed: true)
-        }
-        return Outcome(record: record, result: answer, body: undecoded)
+        return Closing(record: mutation ? outcome : nil, outcome: Outcome(record: record, result: answer, body: undecoded))
     }
 
     /// A successful answer's body parsed and held to its operation's response schema.
@@ -125,6 +193,15 @@ struct JournaledExchange: Sendable {
     private func write(_ record: AuditJournal.Record) async -> ScriptFailure? {
         do {
             try await journal?.append(record)
+            return nil
+        } catch {
+            return .configuration(error.description)
+        }
+    }
+
+    private func writeHere(_ record: AuditJournal.Record) -> ScriptFailure? {
+        do {
+            try journal?.appendHere(record)
             return nil
         } catch {
             return .configuration(error.description)

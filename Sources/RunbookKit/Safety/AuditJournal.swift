@@ -25,7 +25,9 @@ import Darwin
 /// cooperative-pool thread: `write` and `fsync` block, and `update_many` journals from several
 /// tasks at once. The writer takes every record waiting when it starts, writes them in the order
 /// they came, and flushes once for all of them (group commit): with eight workers, eight intents
-/// that arrive during one flush share the next, instead of queueing for eight.
+/// that arrive during one flush share the next, instead of queueing for eight. A VM thread, which
+/// waits for its record anyway, has the writer's turn on its own thread (`appendHere`): the same
+/// queue, the same order, no hop to another thread and back.
 final class AuditJournal: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let path: String
@@ -258,6 +260,17 @@ final class AuditJournal: Sendable {
         try result.get()
     }
 
+    /// Appends one record as `append` does, on the calling thread, which blocks until the record
+    /// is written (and flushed, when it must be): the writer's queue runs its turn here, after
+    /// the records waiting before it, which it writes and flushes with this one. For a thread
+    /// that may block (a VM thread), never for a cooperative-pool one.
+    func appendHere(_ record: Record) throws(Failure) {
+        var result: Result<Void, Failure>?
+        writer.sync { result = writeWaiting(then: record) }
+        guard let result else { fatalError("the journal's writer skipped a record") }
+        try result.get()
+    }
+
     /// Records waiting for the writer; for tests of group commit.
     var waitingCount: Int { waiting.withLock { $0.count } }
 
@@ -266,17 +279,20 @@ final class AuditJournal: Sendable {
         writer.sync(execute: body)
     }
 
-    /// Writes every record waiting, then flushes once if any of them must be on disk before its
-    /// change is sent. (A later block finds nothing waiting when an earlier one took its record.)
-    private func writeWaiting() {
+    /// Writes every record waiting, and `own` after them (the caller's, from `appendHere`), then
+    /// flushes once if any of them must be on disk before its change is sent; returns `own`'s
+    /// result. (A later block finds nothing waiting when an earlier one took its record.)
+    @discardableResult
+    private func writeWaiting(then own: Record? = nil) -> Result<Void, Failure>? {
         let batch = waiting.withLock { records in
             defer { records.removeAll() }
             return records
         }
-        guard !batch.isEmpty else { return }
+        let records = batch.map(\.record) + (own.map { [$0] } ?? [])
+        guard !records.isEmpty else { return nil }
         var results: [Result<Void, Failure>] = []
         var mustSync = false
-        for (record, _) in batch {
+        for record in records {
             do throws(Failure) {
                 try persist(record)
                 results.append(.success(()))
@@ -291,15 +307,16 @@ final class AuditJournal: Sendable {
                 fsyncs.add(1, ordering: .relaxed)
                 if fsync(descriptor) != 0 {
                     let failure = Failure(path: path, reason: String(cString: strerror(errno)))
-                    let lost = batch.indices.filter { results[$0].isSuccess && batch[$0].record.event != .outcome }
+                    let lost = records.indices.filter { results[$0].isSuccess && records[$0].event != .outcome }
                     for index in lost { results[index] = .failure(failure) }
-                    stop(failure, unrecorded: lost.map { Self.summary(of: batch[$0].record) })
+                    stop(failure, unrecorded: lost.map { Self.summary(of: records[$0]) })
                 }
             } else if results.contains(where: \.isSuccess) {
                 unsynced.withLock { $0 = true }
             }
         }
         for (index, entry) in batch.enumerated() { entry.done.resume(returning: results[index]) }
+        return own == nil ? nil : results.last
     }
 
     /// The line of a record: a compact JSON object, keys sorted, `fields` the body's own bytes.
