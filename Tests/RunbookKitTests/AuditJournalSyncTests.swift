@@ -16,6 +16,24 @@ struct AuditJournalSyncTests {
         return (try AuditJournal(path: path, facts: facts), path)
     }
 
+    /// Keeps the journal's writer busy until the returned semaphore is signalled.
+    private func busyWriter(_ journal: AuditJournal) async -> DispatchSemaphore {
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread { journal.onWriter { holding.signal(); release.wait() } }.start()
+        await Task.detached { holding.wait() }.value
+        return release
+    }
+
+    /// Waits (10 s at most) until `count` records wait for the busy writer.
+    private func waitUntil(_ journal: AuditJournal, holds count: Int) async throws {
+        var polls = 0
+        while journal.waitingCount < count, polls < 2_000 {
+            try await Task.sleep(for: .milliseconds(5))
+            polls += 1
+        }
+    }
+
     @Test func eachChangeIsOneFlushAndTheRunsEndIsAnother() async throws {
         let (journal, path) = try journal()
         for index in 1...3 {
@@ -38,10 +56,7 @@ struct AuditJournalSyncTests {
     /// share one flush, in the order they came.
     @Test func intentsArrivingWhileTheWriterIsBusyShareOneFlush() async throws {
         let (journal, path) = try journal()
-        let holding = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        Thread { journal.onWriter { holding.signal(); release.wait() } }.start()
-        await Task.detached { holding.wait() }.value
+        let release = await busyWriter(journal)
         let before = journal.syncCount
         let appends = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -53,11 +68,7 @@ struct AuditJournalSyncTests {
                 try await group.waitForAll()
             }
         }
-        var polls = 0
-        while journal.waitingCount < 8, polls < 2_000 {
-            try await Task.sleep(for: .milliseconds(5))
-            polls += 1
-        }
+        try await waitUntil(journal, holds: 8)
         #expect(journal.waitingCount == 8, "every intent waits for the busy writer")
         release.signal()
         try await appends.value
@@ -73,19 +84,12 @@ struct AuditJournalSyncTests {
     /// waiting for it, and is on disk when the call returns.
     @Test func aRecordWrittenHereFollowsTheRecordsWaitingAndIsOnDiskWhenItReturns() async throws {
         let (journal, path) = try journal()
-        let holding = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        Thread { journal.onWriter { holding.signal(); release.wait() } }.start()
-        await Task.detached { holding.wait() }.value
+        let release = await busyWriter(journal)
         let before = journal.syncCount
         let waiting = Task {
             try await journal.append(.init(event: .outcome, operation: "incidents.update", incident: "INC-1", status: 200))
         }
-        var polls = 0
-        while journal.waitingCount < 1, polls < 2_000 {
-            try await Task.sleep(for: .milliseconds(5))
-            polls += 1
-        }
+        try await waitUntil(journal, holds: 1)
         #expect(journal.waitingCount == 1, "the outcome waits for the busy writer")
         let outcome = Mutex<(failure: String?, syncs: Int)>((nil, 0))
         let here = DispatchSemaphore(value: 0)

@@ -69,10 +69,11 @@ struct JournaledExchange: Sendable {
         /// Not sent: the request is too large (refused before the journal), or the run's deadline
         /// passed (journaled as `not_sent`).
         var refused: Outcome?
+        /// The call as the run report has it so far (nothing sent).
         var callRecord: DevRevConnection.CallRecord
 
         func journalFailed(_ failure: ScriptFailure) -> Outcome {
-            Outcome(record: refused?.record ?? callRecord, result: .failure(failure), journalFailed: true)
+            Outcome(record: callRecord, result: .failure(failure), journalFailed: true)
         }
     }
 
