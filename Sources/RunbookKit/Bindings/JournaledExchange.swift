@@ -66,11 +66,16 @@ struct JournaledExchange: Sendable {
     /// outcome when it sends nothing.
     private struct Opening {
         var record: AuditJournal.Record?
-        /// Not sent: the request is too large (refused before the journal), or the run's deadline
-        /// passed (journaled as `not_sent`).
-        var refused: Outcome?
+        /// Why it is not sent: the request is too large (refused before the journal), or the run's
+        /// deadline passed (journaled as `not_sent`).
+        var refusal: ScriptFailure?
         /// The call as the run report has it so far (nothing sent).
         var callRecord: DevRevConnection.CallRecord
+
+        /// The outcome of a call that is not sent.
+        var refused: Outcome? {
+            refusal.map { Outcome(record: callRecord, result: .failure($0)) }
+        }
 
         func journalFailed(_ failure: ScriptFailure) -> Outcome {
             Outcome(record: callRecord, result: .failure(failure), journalFailed: true)
@@ -84,7 +89,7 @@ struct JournaledExchange: Sendable {
             // Refused before the journal: it was never going to be sent.
             record.error = "validation"
             let failure = ScriptFailure.validation(operation.name, field: nil, DevRevClient.oversizedRequestMessage(bytes.count))
-            return Opening(refused: Outcome(record: record, result: .failure(failure)), callRecord: record)
+            return Opening(refusal: failure, callRecord: record)
         }
         if let deadline, ContinuousClock.now >= deadline {
             // Never sent (a batch item the deadline reached first): journaled as such, not as a
@@ -95,7 +100,7 @@ struct JournaledExchange: Sendable {
                                       note: "the run's deadline passed before it was sent")
                 : nil
             let failure = ScriptFailure(type: "timeout", message: "\(operation): not sent: the run's deadline passed")
-            return Opening(record: journaled, refused: Outcome(record: record, result: .failure(failure)), callRecord: record)
+            return Opening(record: journaled, refusal: failure, callRecord: record)
         }
         let intent = mutation ? AuditJournal.Record(event: .intent, operation: operation.name, incident: incident, body: bytes) : nil
         return Opening(record: intent, callRecord: record)
